@@ -1,0 +1,217 @@
+/**
+ * The zoosync error hierarchy: one base class, one subclass per case, and the table that maps
+ * ZooKeeper's numeric error codes to classes (kazoo's `exceptions.py` layout).
+ */
+
+/** Options every zoosync error accepts. */
+export interface ZoosyncErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error zoosync throws or rejects with. */
+export class ZoosyncError extends Error {
+  /** A stable string code, e.g. `ZOOSYNC_LOCK_TIMEOUT`. */
+  readonly code: string;
+  /** True when the same call may succeed if tried again. */
+  readonly retryable: boolean;
+
+  constructor(message: string, code: string, retryable: boolean, options?: ZoosyncErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** An argument was missing, malformed or out of range; raised before any I/O. */
+export class InvalidArgumentError extends ZoosyncError {
+  /** The name of the offending argument, e.g. `id` or `options.holdForMs`. */
+  readonly argument: string;
+
+  constructor(argument: string, problem: string, options?: ZoosyncErrorOptions) {
+    super(`${argument}: ${problem}`, 'ZOOSYNC_INVALID_ARGUMENT', false, options);
+    this.argument = argument;
+  }
+}
+
+/** The lease asked for is shorter than the recipe allows (Go `ErrRegionHoldFor`, `ErrHoldFor`). */
+export class LeaseTooShortError extends InvalidArgumentError {
+  constructor(argument: string, minimumMs: number, gotMs: number) {
+    super(argument, `must be at least ${minimumMs} ms (got ${gotMs})`);
+  }
+}
+
+/** Session configuration (hosts, timeouts) is malformed. */
+export class ConfigurationError extends InvalidArgumentError {}
+
+/** No ZooKeeper server answered within the connect timeout. */
+export class ConnectTimeoutError extends ZoosyncError {
+  constructor(hosts: string, waitedMs: number, options?: ZoosyncErrorOptions) {
+    super(
+      `could not reach ZooKeeper at ${hosts} within ${waitedMs} ms`,
+      'ZOOSYNC_CONNECT_TIMEOUT',
+      true,
+      options,
+    );
+  }
+}
+
+/** The connection dropped while a request was in flight; its outcome is unknown. */
+export class ConnectionLossError extends ZoosyncError {
+  constructor(message = 'connection to ZooKeeper lost while a request was in flight', options?: ZoosyncErrorOptions) {
+    super(message, 'ZOOSYNC_CONNECTION_LOSS', true, options);
+  }
+}
+
+/** The ZooKeeper session expired or was declared lost by our clock; its ephemeral nodes are gone. */
+export class SessionLostError extends ZoosyncError {
+  constructor(message = 'ZooKeeper session lost', options?: ZoosyncErrorOptions) {
+    super(message, 'ZOOSYNC_SESSION_LOST', true, options);
+  }
+}
+
+/** The session was closed by its owner. */
+export class SessionClosedError extends ZoosyncError {
+  constructor(message = 'session is closed', options?: ZoosyncErrorOptions) {
+    super(message, 'ZOOSYNC_SESSION_CLOSED', false, options);
+  }
+}
+
+/** A ZooKeeper server answered with an error code; `zkCode` is the server's number. */
+export class ZooKeeperError extends ZoosyncError {
+  readonly zkCode: number;
+  readonly path: string | undefined;
+
+  constructor(zkCode: number, name: string, path?: string, retryable = false, options?: ZoosyncErrorOptions) {
+    super(
+      `ZooKeeper error ${name} (${zkCode})${path === undefined ? '' : ` on ${path}`}`,
+      `ZOOSYNC_ZK_${name}`,
+      retryable,
+      options,
+    );
+    this.zkCode = zkCode;
+    this.path = path;
+  }
+}
+
+/** The node does not exist (ZooKeeper `NONODE`). */
+export class NoNodeError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-101, 'NO_NODE', path);
+  }
+}
+
+/** The node already exists (ZooKeeper `NODEEXISTS`). */
+export class NodeExistsError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-110, 'NODE_EXISTS', path);
+  }
+}
+
+/** The version given did not match the node's (ZooKeeper `BADVERSION`). */
+export class BadVersionError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-103, 'BAD_VERSION', path);
+  }
+}
+
+/** The node has children (ZooKeeper `NOTEMPTY`). */
+export class NotEmptyError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-111, 'NOT_EMPTY', path);
+  }
+}
+
+/** Ephemeral nodes may not have children (ZooKeeper `NOCHILDRENFOREPHEMERALS`). */
+export class NoChildrenForEphemeralsError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-108, 'NO_CHILDREN_FOR_EPHEMERALS', path);
+  }
+}
+
+/** The server refused for lack of permission (ZooKeeper `NOAUTH`). */
+export class NoAuthError extends ZooKeeperError {
+  constructor(path?: string) {
+    super(-102, 'NO_AUTH', path);
+  }
+}
+
+const ZK_ERROR_NAMES: Record<number, string> = {
+  [-1]: 'SYSTEM_ERROR',
+  [-2]: 'RUNTIME_INCONSISTENCY',
+  [-3]: 'DATA_INCONSISTENCY',
+  [-5]: 'MARSHALLING_ERROR',
+  [-6]: 'UNIMPLEMENTED',
+  [-7]: 'OPERATION_TIMEOUT',
+  [-8]: 'BAD_ARGUMENTS',
+  [-100]: 'API_ERROR',
+  [-113]: 'INVALID_CALLBACK',
+  [-114]: 'INVALID_ACL',
+  [-115]: 'AUTH_FAILED',
+};
+
+/** Maps a ZooKeeper error code (and the path it concerned) to a typed error: the one table. */
+export function errorFromZkCode(code: number, path?: string): ZoosyncError {
+  switch (code) {
+    case -4:
+      return new ConnectionLossError(`connection lost${path === undefined ? '' : ` during a request on ${path}`}`);
+    case -112:
+      return new SessionLostError(`ZooKeeper session expired${path === undefined ? '' : ` during a request on ${path}`}`);
+    case -101:
+      return new NoNodeError(path);
+    case -110:
+      return new NodeExistsError(path);
+    case -103:
+      return new BadVersionError(path);
+    case -111:
+      return new NotEmptyError(path);
+    case -108:
+      return new NoChildrenForEphemeralsError(path);
+    case -102:
+      return new NoAuthError(path);
+    default:
+      return new ZooKeeperError(code, ZK_ERROR_NAMES[code] ?? 'UNKNOWN', path, code === -7);
+  }
+}
+
+/** An acquire gave up after `waitForMs` (Go `ErrLockTimeout`); its node was removed. */
+export class LockTimeoutError extends ZoosyncError {
+  constructor(path: string, waitedMs: number) {
+    super(`lock ${path} not acquired within ${waitedMs} ms`, 'ZOOSYNC_LOCK_TIMEOUT', true);
+  }
+}
+
+/** A held lock's lease deadline arrived before it was released; fired on the holder's `signal`. */
+export class LockExpiredError extends ZoosyncError {
+  constructor(path: string) {
+    super(`lease on ${path} expired`, 'ZOOSYNC_LOCK_EXPIRED', false);
+  }
+}
+
+/** A held lock's node was deleted by someone else, or its session was suspended or lost. */
+export class LockLostError extends ZoosyncError {
+  constructor(path: string, why: string, options?: ZoosyncErrorOptions) {
+    super(`lock ${path} lost: ${why}`, 'ZOOSYNC_LOCK_LOST', false, options);
+  }
+}
+
+/** The lock was released by its holder; the reason its `signal` aborts on `unlock()`. */
+export class LockReleasedError extends ZoosyncError {
+  constructor(path: string) {
+    super(`lock ${path} released`, 'ZOOSYNC_LOCK_RELEASED', false);
+  }
+}
+
+/** A global lock was contended past `waitForMs` (Go `ErrContended`). */
+export class LockContendedError extends ZoosyncError {
+  constructor(path: string, waitedMs: number) {
+    super(`could not obtain global lock ${path} within ${waitedMs} ms due to contention`, 'ZOOSYNC_LOCK_CONTENDED', true);
+  }
+}
+
+/** The item is reserved by someone else and the reservation has not expired (Go `ErrReserved`). */
+export class ReservedError extends ZoosyncError {
+  constructor(path: string) {
+    super(`item ${path} already reserved`, 'ZOOSYNC_RESERVED', true);
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The sequential-node engine every recipe stands on (Curator's `LockInternals`): create a
+ * protected ephemeral-sequential node, hold when lowest, otherwise watch only the predecessor,
+ * and always remove our own node when the wait ends without holding.
+ */
+import { channel } from 'node:diagnostics_channel';
+import createDebug from 'debug';
+import { ConnectionLossError, LockTimeoutError, NoNodeError, SessionLostError, ZoosyncError } from '../errors.js';
+import { sortBySequence } from '../wire/node-name.js';
+import type { Connection } from '../zk/connection.js';
+import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
+import type { Session } from '../zk/session.js';
+import { NodeGuard, type GuardEnd } from './node-guard.js';
+import { waitFirst } from './wait.js';
+
+const debug = createDebug('zoosync:lock');
+/** Published each time a waiter wakes; `cause` says why (the herd check counts these). */
+export const wakeChannel = channel('zoosync:contender.wake');
+
+/** How a recipe reads and refreshes leases; absent for recipes without a lease (leaders). */
+export interface LeasePolicy {
+  /** The data to create our node with (the lease deadline). */
+  initialData(): Buffer;
+  /** The wall-clock ms deadline a node's data publishes, if any. */
+  deadlineOf(data: Buffer): number | undefined;
+  /** Wall-clock ms at which a waiting node should refresh its own deadline, and the new data. */
+  refreshAt(ours: Buffer): { at: number; data: () => Buffer } | undefined;
+}
+
+/** What `contend` needs. */
+export interface ContendOptions {
+  session: Session;
+  parent: string;
+  prefix: string;
+  /** performance.now() after which the wait gives up with `LockTimeoutError`; undefined waits forever. */
+  deadline?: number;
+  waitForMs?: number;
+  signal?: AbortSignal;
+  lease?: LeasePolicy;
+  /** Delay before creating the node again after a connection failure (backoff for leaders). */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+/** A won position: the connection it lives on, our node, its data and the guard watching it. */
+export interface Position {
+  conn: Connection;
+  node: CreatedNode;
+  data: Buffer;
+  guard: NodeGuard;
+  /** Set when the guard reports our node taken; read by the holder's handle. */
+  onGuardEnd: (handler: (why: GuardEnd) => void) => void;
+}
+
+class OwnNodeGone extends ZoosyncError {
+  constructor() {
+    super('our node vanished while waiting', 'ZOOSYNC_INTERNAL_RETRY', true);
+  }
+}
+
+const isRetryable = (e: unknown): boolean =>
+  e instanceof SessionLostError || e instanceof ConnectionLossError || e instanceof OwnNodeGone;
+
+/** Waits until we hold the lowest node under `parent`; rejects on timeout or abort after removing our node. */
+export async function contend(opts: ContendOptions): Promise<Position> {
+  for (let attempt = 0; ; attempt++) {
+    opts.signal?.throwIfAborted();
+    const conn = await opts.session.connection();
+    let data = opts.lease?.initialData() ?? Buffer.alloc(0);
+    let created: { node: CreatedNode; children: string[] };
+    try {
+      created = await withDeadline(createProtectedSequential(conn, opts.parent, opts.prefix, data), opts, conn, false);
+    } catch (error) {
+      if (isRetryable(error) && !expired(opts)) {
+        await pause(opts, attempt);
+        continue;
+      }
+      throw error;
+    }
+    const { node } = created;
+    let guardHandler: ((why: GuardEnd) => void) | undefined;
+    let guardEnd: GuardEnd | undefined;
+    let guardFired: (v: string) => void = () => undefined;
+    const guardGone = new Promise<string>((resolve) => (guardFired = resolve));
+    const guard = new NodeGuard(conn, node.path, data, (why) => {
+      guardEnd = why;
+      guardFired('guard');
+      guardHandler?.(why);
+    });
+    guard.arm();
+    const position: Position = {
+      conn,
+      node,
+      data,
+      guard,
+      onGuardEnd: (handler) => {
+        guardHandler = handler;
+        if (guardEnd) handler(guardEnd);
+      },
+    };
+    try {
+      data = await waitTurn(opts, position, created.children, () => guardEnd, guardGone);
+      position.data = data;
+      return position;
+    } catch (error) {
+      guard.stop();
+      const outcome = await deleteUntilGone(conn, node.path);
+      debug('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
+      if (isRetryable(error) && !expired(opts) && !opts.signal?.aborted) {
+        await pause(opts, attempt);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+function expired(opts: ContendOptions): boolean {
+  return opts.deadline !== undefined && performance.now() >= opts.deadline;
+}
+
+async function pause(opts: ContendOptions, attempt: number): Promise<void> {
+  const ms = opts.retryDelayMs?.(attempt) ?? 0;
+  if (ms > 0) await waitFirst({ signal: opts.signal, timers: [{ at: performance.now() + ms, value: 'go' }] });
+}
+
+/** Races a promise against the wait deadline and the abort signal. */
+async function withDeadline<T>(work: Promise<T>, opts: ContendOptions, conn: Connection, bounded = true): Promise<T> {
+  work.catch(() => undefined);
+  const r = await waitFirst<T | 'timeout'>({
+    promise: work,
+    signal: opts.signal,
+    lost: conn.signal,
+    timers: opts.deadline === undefined || !bounded ? [] : [{ at: opts.deadline, value: 'timeout' }],
+  });
+  if (r === 'timeout') {
+    // The create may still land: remove whatever it made before reporting the timeout.
+    work.then((v) => {
+      const made = v as { node?: CreatedNode };
+      if (made.node) void deleteUntilGone(conn, made.node.path);
+    }, () => undefined);
+    throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+  }
+  return r as T;
+}
+
+async function waitTurn(
+  opts: ContendOptions,
+  pos: Position,
+  initialChildren: string[],
+  guardEnd: () => GuardEnd | undefined,
+  guardGone: Promise<string>,
+): Promise<Buffer> {
+  const { conn, node } = pos;
+  let data = pos.data;
+  let children = initialChildren;
+  const list = async (): Promise<string[]> => conn.request({ op: 'getChildren', path: opts.parent });
+  for (;;) {
+    if (guardEnd()) throw new OwnNodeGone();
+    const sorted = sortBySequence(children);
+    const index = sorted.indexOf(node.name);
+    if (index === -1) throw new OwnNodeGone();
+    if (index === 0) return data;
+    if (expired(opts)) throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+    const predName = sorted[index - 1]!;
+    const pred = `${opts.parent}/${predName}`;
+    const predIsHolder = index === 1;
+    let fired: ((cause: string) => void) | undefined;
+    const watchFired = new Promise<string>((resolve) => (fired = resolve));
+    let got;
+    try {
+      got = await withDeadline(
+        conn.request({ op: 'getData', path: pred, watch: (e) => fired?.(e.type) }),
+        opts,
+        conn,
+      );
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      children = await withDeadline(list(), opts, conn);
+      continue;
+    }
+    const predDeadline = opts.lease?.deadlineOf(got.data);
+    for (;;) {
+      const timers: Array<{ at: number; value: string }> = [];
+      if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
+      if (predDeadline !== undefined) timers.push({ at: performance.now() + (predDeadline - Date.now()), value: 'pred-expired' });
+      const refresh = opts.lease?.refreshAt(data);
+      if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
+      const cause = await waitFirst({ promises: [watchFired, guardGone], signal: opts.signal, lost: conn.signal, timers });
+      wakeChannel.publish({ path: node.path, predecessor: pred, cause });
+      if (cause === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+      if (cause === 'guard') throw new OwnNodeGone();
+      if (cause === 'refresh' && refresh) {
+        const next = refresh.data();
+        pos.guard.expect(next);
+        await withDeadline(conn.request({ op: 'setData', path: node.path, data: next }), opts, conn);
+        data = next;
+        continue;
+      }
+      if (cause === 'pred-expired') {
+        debug('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
+        await conn.request({ op: 'delete', path: pred, version: got.stat.version }).catch(() => undefined);
+        children = await withDeadline(list(), opts, conn);
+      } else if (cause === 'deleted' && predIsHolder) {
+        if (guardEnd()) throw new OwnNodeGone();
+        return data;
+      } else if (cause === 'deleted') {
+        children = await withDeadline(list(), opts, conn);
+      }
+      break;
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The leased mutex (Go `RegionTimedLock` over go-zookeeper's `Lock`): the engine with one holder,
+ * a lease deadline in the node's data as Go's `time.Time.MarshalBinary`, and a handle whose
+ * `signal` aborts the moment the lock is no longer safely held.
+ */
+import { channel } from 'node:diagnostics_channel';
+import createDebug from 'debug';
+import { LeaseTooShortError, LockExpiredError, LockLostError, LockReleasedError, type ZoosyncError } from '../errors.js';
+import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
+import type { Connection } from '../zk/connection.js';
+import { deleteUntilGone } from '../zk/protected-create.js';
+import type { Session } from '../zk/session.js';
+import { contend, type LeasePolicy, type Position } from './contender.js';
+
+const debug = createDebug('zoosync:lock');
+
+/** `sync.regionlock.acquire`: `{ path, success, durationMs, error? }` for every acquire. */
+export const acquireChannel = channel('zoosync:sync.regionlock.acquire');
+
+/** What `acquireLock` needs; the public functions fill in the Go defaults. */
+export interface AcquireOptions {
+  session: Session;
+  /** The lock's parent node, e.g. `/sync/regionlock/orders#42`. */
+  path: string;
+  waitForMs: number;
+  holdForMs: number;
+  minHoldForMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** The lease policy: deadline = now + holdFor, refreshed while waiting once half of it is gone. */
+function leasePolicy(holdForMs: number): LeasePolicy {
+  return {
+    initialData: () => encodeGoTime(Date.now() + holdForMs),
+    deadlineOf: (data) => tryDecodeGoTime(data),
+    refreshAt: (ours) => {
+      const deadline = tryDecodeGoTime(ours);
+      if (deadline === undefined) return undefined;
+      return { at: deadline - holdForMs / 2, data: () => encodeGoTime(Date.now() + holdForMs) };
+    },
+  };
+}
+
+/** Acquires the lock at `opts.path`, resolving with its handle. */
+export async function acquireLock(opts: AcquireOptions): Promise<Lock> {
+  const started = performance.now();
+  try {
+    const pos = await contend({
+      session: opts.session,
+      parent: opts.path,
+      prefix: 'lock-',
+      deadline: started + opts.waitForMs,
+      waitForMs: opts.waitForMs,
+      signal: opts.signal,
+      lease: leasePolicy(opts.holdForMs),
+    });
+    const lock = new Lock(pos, opts);
+    const durationMs = performance.now() - started;
+    debug('acquired %s (token %s) in %d ms', pos.node.path, lock.fencingToken, durationMs.toFixed(2));
+    if (acquireChannel.hasSubscribers) acquireChannel.publish({ path: opts.path, success: true, durationMs });
+    return lock;
+  } catch (error) {
+    const durationMs = performance.now() - started;
+    debug('failed to acquire %s: %s', opts.path, (error as Error).message);
+    if (acquireChannel.hasSubscribers) acquireChannel.publish({ path: opts.path, success: false, durationMs, error });
+    throw error;
+  }
+}
+
+/** A held lock. Port of Go's `Lock` interface, with a fencing token, a signal, and a lease that can be extended. */
+export class Lock implements AsyncDisposable {
+  /** The full path of our lock node. */
+  readonly path: string;
+  /** Strictly increases for every new holder of this lock (the node's czxid). */
+  readonly fencingToken: bigint;
+  private readonly abort = new AbortController();
+  private readonly conn: Connection;
+  private readonly pos: Position;
+  private readonly minHoldForMs: number;
+  private deadlineMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private released: Promise<void> | undefined;
+  private readonly onSuspended = (): void => this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));
+  private readonly onSessionEnd = (): void =>
+    this.lose(new LockLostError(this.path, 'ZooKeeper session ended', { cause: this.conn.signal.reason }));
+
+  /** @internal Built by `acquireLock`. */
+  constructor(pos: Position, opts: AcquireOptions) {
+    this.pos = pos;
+    this.conn = pos.conn;
+    this.path = pos.node.path;
+    this.fencingToken = pos.node.czxid;
+    this.minHoldForMs = opts.minHoldForMs;
+    this.deadlineMs = tryDecodeGoTime(pos.data) ?? Date.now() + opts.holdForMs;
+    this.armExpiry();
+    pos.onGuardEnd((why) => this.lose(new LockLostError(this.path, `our node was ${why} by someone else`)));
+    this.conn.on('suspended', this.onSuspended);
+    this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
+    if (this.conn.state !== 'connected') this.onSuspended();
+    if (this.conn.signal.aborted) this.onSessionEnd();
+  }
+
+  /** Aborts when the lock is released, its lease expires, its node is taken, or its session is suspended or lost. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** The lease deadline as published in the node (Unix ms). */
+  get deadline(): number {
+    return this.deadlineMs;
+  }
+
+  /** Releases the lock; resolves once our node is gone (or our session is, which removes it). Idempotent. */
+  unlock(): Promise<void> {
+    this.end(new LockReleasedError(this.path));
+    return this.released!;
+  }
+
+  /** Pushes the lease deadline to now + `holdForMs`; rejects with the signal's reason if the lock is no longer held. */
+  async extend(holdForMs: number): Promise<void> {
+    if (typeof holdForMs !== 'number' || !Number.isFinite(holdForMs) || holdForMs < this.minHoldForMs) {
+      throw new LeaseTooShortError('holdForMs', this.minHoldForMs, holdForMs);
+    }
+    this.signal.throwIfAborted();
+    const deadline = Date.now() + holdForMs;
+    const data = encodeGoTime(deadline);
+    this.pos.guard.expect(data);
+    await this.conn.request({ op: 'setData', path: this.path, data });
+    this.signal.throwIfAborted();
+    this.deadlineMs = deadline;
+    this.armExpiry();
+  }
+
+  /** `await using lock = await regionLock(...)` unlocks at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.unlock();
+  }
+
+  private armExpiry(): void {
+    if (this.timer) clearTimeout(this.timer);
+    // Fire a little before the published deadline, so we stop before any contender's clock says it passed.
+    const holdFor = this.deadlineMs - Date.now();
+    const margin = Math.min(100, Math.max(10, holdFor / 20));
+    this.timer = setTimeout(() => this.lose(new LockExpiredError(this.path)), Math.max(0, holdFor - margin));
+    this.timer.unref();
+  }
+
+  private lose(reason: ZoosyncError): void {
+    if (this.abort.signal.aborted) return;
+    debug('lost %s: %s', this.path, reason.message);
+    this.end(reason);
+  }
+
+  private end(reason: ZoosyncError): void {
+    if (this.released) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.conn.off('suspended', this.onSuspended);
+    this.conn.signal.removeEventListener('abort', this.onSessionEnd);
+    this.pos.guard.stop();
+    if (!this.abort.signal.aborted) this.abort.abort(reason);
+    this.released = deleteUntilGone(this.conn, this.path).then((outcome) => {
+      debug('released %s (%s)', this.path, outcome);
+    });
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Watches a node we own and reports, once, when anyone else deletes or changes it: the way a
+ * holder or leader learns that an operator (or a Go contender reaping an expired lease) took
+ * its node away.
+ */
+import { ConnectionLossError, NoNodeError } from '../errors.js';
+import type { Connection } from '../zk/connection.js';
+import type { WatchEvent } from '../zk/requests.js';
+
+/** Why a guarded node was taken away. */
+export type GuardEnd = 'deleted' | 'changed';
+
+/** One-shot watcher of our own node; `onEnd` fires at most once. */
+export class NodeGuard {
+  private ended: GuardEnd | undefined;
+  private stopped = false;
+  private readonly ours = new Set<string>();
+
+  constructor(
+    private readonly conn: Connection,
+    readonly path: string,
+    data: Buffer,
+    private readonly onEnd: (why: GuardEnd) => void,
+  ) {
+    this.ours.add(data.toString('hex'));
+  }
+
+  /** Why the node was taken away, if it was. */
+  get end(): GuardEnd | undefined {
+    return this.ended;
+  }
+
+  /** Sets the watch; call once right after the create (pipelined behind it). */
+  arm(): void {
+    this.conn.request({ op: 'exists', path: this.path, watch: (e) => this.onEvent(e) }).then(
+      (stat) => {
+        if (stat === null) this.fire('deleted');
+      },
+      (error: unknown) => this.onReadError(error),
+    );
+  }
+
+  /** Records data we are about to write ourselves, so our own change is not taken for someone else's. */
+  expect(data: Buffer): void {
+    this.ours.add(data.toString('hex'));
+  }
+
+  /** Stops reporting. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private onEvent(event: WatchEvent): void {
+    if (this.stopped || this.ended) return;
+    if (event.type === 'deleted') {
+      this.fire('deleted');
+      return;
+    }
+    this.conn.request({ op: 'getData', path: this.path, watch: (e) => this.onEvent(e) }).then(
+      ({ data }) => {
+        if (!this.ours.has(data.toString('hex'))) this.fire('changed');
+      },
+      (error: unknown) => this.onReadError(error),
+    );
+  }
+
+  private onReadError(error: unknown): void {
+    if (error instanceof NoNodeError) this.fire('deleted');
+    else if (error instanceof ConnectionLossError && !this.stopped) setTimeout(() => this.retry(), 20).unref();
+    // Session loss is handled by the owner through the connection's signal.
+  }
+
+  private retry(): void {
+    if (this.stopped || this.ended || this.conn.signal.aborted) return;
+    this.arm();
+  }
+
+  private fire(why: GuardEnd): void {
+    if (this.stopped || this.ended) return;
+    this.ended = why;
+    this.onEnd(why);
+  }
+}

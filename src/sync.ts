@@ -1,0 +1,123 @@
+/**
+ * The public front door: the Go `sync` package's functions with their defaults and limits,
+ * argument checks before any I/O, and the default sessions. Each export names the Go function
+ * it ports.
+ */
+import { closeDefaultSessions, configure, defaultSession, globalSession, regionLockNamespace, setRegionLockNamespace } from './defaults.js';
+import { InvalidArgumentError } from './errors.js';
+import { acquireGlobalLock, warnGlobalLockDeprecated } from './recipes/global-lock.js';
+import { acquireLock, type Lock } from './recipes/lock.js';
+import { reaperFor } from './recipes/reaper.js';
+import { release, reservationPath, reserve } from './recipes/reservation.js';
+import { leaseMs, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
+import { idToString, regionLockPath, validatePath } from './wire/paths.js';
+import type { Session } from './zk/session.js';
+
+export { closeDefaultSessions, configure, setRegionLockNamespace };
+
+/** Options of the lock functions. */
+export interface LockOptions {
+  /** How long to wait for the lock; 0 tries once. Default 1000. */
+  waitForMs?: number;
+  /** The lease: the lock is released at the latest this long after the request. Default 2000 (region), 5000 (global). */
+  holdForMs?: number;
+  /** Aborts a pending acquire (rejecting with its reason, our node removed). */
+  signal?: AbortSignal;
+  /** The session to use instead of the default one. */
+  session?: Session;
+}
+
+/** Go `minRegionHoldFor`, `defaultRegionWaitFor`, `defaultRegionHoldFor`. */
+export const REGION_LOCK_DEFAULTS = { minHoldForMs: 1000, waitForMs: 1000, holdForMs: 2000 } as const;
+/** Go `minHoldFor`, `defaultWaitFor`, `defaultHoldFor` of the global lock. */
+export const GLOBAL_LOCK_DEFAULTS = { minHoldForMs: 2000, waitForMs: 1000, holdForMs: 5000 } as const;
+
+function lockArguments(options: LockOptions | undefined, defaults: typeof REGION_LOCK_DEFAULTS | typeof GLOBAL_LOCK_DEFAULTS) {
+  const o = optionsBag(options);
+  const signal = optionalSignal(o.signal, 'options.signal');
+  return {
+    waitForMs: waitMs(o.waitForMs ?? defaults.waitForMs, 'options.waitForMs'),
+    holdForMs: leaseMs(o.holdForMs ?? defaults.holdForMs, 'options.holdForMs', defaults.minHoldForMs),
+    minHoldForMs: defaults.minHoldForMs,
+    signal,
+    explicitSession: optionalSession(o.session, 'options.session'),
+  };
+}
+
+/** Acquires the region lock on `id` with a 1 s wait and a 2 s lease (Go `RegionLock`). */
+export function regionLock(id: string | Uint8Array, options?: LockOptions): Promise<Lock> {
+  return regionTimedLock(id, options);
+}
+
+/** Acquires the region lock on `id`, waiting up to `waitForMs` and leasing it for `holdForMs` (Go `RegionTimedLock`). */
+export async function regionTimedLock(id: string | Uint8Array, options?: LockOptions): Promise<Lock> {
+  const args = lockArguments(options, REGION_LOCK_DEFAULTS);
+  const path = regionLockPath(regionLockNamespace(), id);
+  args.signal?.throwIfAborted();
+  const session = args.explicitSession ?? defaultSession();
+  try {
+    return await acquireLock({ ...args, session, path });
+  } finally {
+    reaperFor(session).add(path);
+  }
+}
+
+/** @deprecated A lock across regions almost always causes more problems than it solves (Go `GlobalLock`: 1 s wait, 5 s lease). */
+export function globalLock(id: string | Uint8Array, options?: LockOptions): Promise<Lock> {
+  return globalTimedLock(id, options);
+}
+
+/** @deprecated A lock across regions almost always causes more problems than it solves (Go `GlobalTimedLock`). */
+export async function globalTimedLock(id: string | Uint8Array, options?: LockOptions): Promise<Lock> {
+  const args = lockArguments(options, GLOBAL_LOCK_DEFAULTS);
+  const path = regionLockPath('sync/globallock', id);
+  args.signal?.throwIfAborted();
+  warnGlobalLockDeprecated();
+  const session = args.explicitSession ?? globalSession();
+  try {
+    return await acquireGlobalLock({ ...args, session, path });
+  } finally {
+    reaperFor(session).add(path);
+  }
+}
+
+/** A reservation of one item (Go `Reservation`). */
+export interface Reservation {
+  /** The node that records the reservation. */
+  readonly path: string;
+  /** Reserves the item for `ttlMs`; rejects with `ReservedError` while someone else's reservation is live (Go `Reserve`). */
+  reserve(ttlMs: number): Promise<void>;
+  /** Releases the reservation, whoever made it; resolves true if there was one (Go `Release`). */
+  release(): Promise<boolean>;
+}
+
+function reservationNode(path: string, id: string): string {
+  validatePath(path, 'path');
+  const item = idToString(id, 'id');
+  if (item.includes('/')) throw new InvalidArgumentError('id', `must not contain "/", got ${JSON.stringify(item)}`);
+  return validatePath(reservationPath(path, item), 'id');
+}
+
+/** A reservation of `id` under `path` (Go `NewReservation`); checks its arguments at once. */
+export function reservation(path: string, id: string, options?: { session?: Session }): Reservation {
+  const node = reservationNode(path, id);
+  const explicit = optionalSession(optionsBag(options).session, 'options.session');
+  const session = (): Session => explicit ?? defaultSession();
+  return {
+    path: node,
+    reserve: async (ttlMs: number) => {
+      if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+        throw new InvalidArgumentError('ttlMs', `must be a positive finite number of milliseconds, got ${String(ttlMs)}`);
+      }
+      await reserve(session(), path, node, ttlMs);
+    },
+    release: async () => release(session(), node),
+  };
+}
+
+/** Releases the reservation of `id` under `path`, whoever made it (Go `AnonymousRelease`). */
+export async function anonymousRelease(path: string, id: string, options?: { session?: Session }): Promise<boolean> {
+  const node = reservationNode(path, id);
+  const explicit = optionalSession(optionsBag(options).session, 'options.session');
+  return release(explicit ?? defaultSession(), node);
+}

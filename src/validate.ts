@@ -1,0 +1,42 @@
+/**
+ * Argument checks shared by the public functions: each throws an `InvalidArgumentError` naming
+ * the argument and the problem, before any I/O.
+ */
+import { InvalidArgumentError, LeaseTooShortError } from './errors.js';
+import { Session } from './zk/session.js';
+
+/** A wait in ms: a non-negative integer (0 means try once). */
+export function waitMs(value: unknown, argument: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidArgumentError(argument, `must be a number of milliseconds, got ${String(value)}`);
+  if (value < 0) throw new InvalidArgumentError(argument, `must not be negative, got ${value}`);
+  if (!Number.isInteger(value)) throw new InvalidArgumentError(argument, `must be a whole number of milliseconds, got ${value}`);
+  return value;
+}
+
+/** A lease in ms: finite and at least `minimumMs`. */
+export function leaseMs(value: unknown, argument: string, minimumMs: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidArgumentError(argument, `must be a finite number of milliseconds, got ${String(value)}`);
+  if (value < minimumMs) throw new LeaseTooShortError(argument, minimumMs, value);
+  return value;
+}
+
+/** An optional AbortSignal. */
+export function optionalSignal(value: unknown, argument: string): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw new InvalidArgumentError(argument, 'must be an AbortSignal');
+  return value;
+}
+
+/** An optional Session. */
+export function optionalSession(value: unknown, argument: string): Session | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Session)) throw new InvalidArgumentError(argument, 'must be a zoosync Session');
+  return value;
+}
+
+/** An options bag: undefined or a plain object. */
+export function optionsBag<T extends object>(value: T | undefined, argument = 'options'): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw new InvalidArgumentError(argument, 'must be an object');
+  return value;
+}

@@ -1,0 +1,250 @@
+/**
+ * One ZooKeeper session over one node-zookeeper-client: its liveness clock, its states, and its
+ * requests as promises. A `Connection` never comes back once lost; `Session` replaces it.
+ */
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
+import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
+import { type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor, watchEventOf } from './requests.js';
+
+const debug = createDebug('zoosync:session');
+
+/** The states a connection moves through; `lost` and `closed` are final. */
+export type ConnectionState = 'connecting' | 'connected' | 'suspended' | 'lost' | 'closed';
+
+/** What a connection is built from. */
+export interface ConnectionOptions {
+  hosts: string;
+  sessionTimeoutMs: number;
+  /** Random wait before cycling through the server list again (the client's spinDelay). */
+  spinDelayMs: number;
+}
+
+let nextConnectionId = 1;
+const now = (): number => performance.now();
+
+/**
+ * A single ZooKeeper session. Emits `connected`, `suspended`, `reconnected`, `lost` and `closed`.
+ * Silence is detected by its own clock (the client has no read timeout); loss is declared by its
+ * own clock once suspended for the session timeout.
+ */
+export class Connection extends EventEmitter {
+  readonly id = nextConnectionId++;
+  readonly hosts: string;
+  private readonly client: ZkClient;
+  private readonly cm: ConnectionManager;
+  private readonly abort = new AbortController();
+  private readonly pending = new Set<(error: Error) => void>();
+  private readonly checkTimer: NodeJS.Timeout;
+  private stateValue: ConnectionState = 'connecting';
+  private everConnected = false;
+  private killed = false;
+  private closing = false;
+  private tcpConnectedAt = 0;
+  private timeoutMs: number;
+  /** performance.now() of the last bytes received from the server while connected. */
+  lastHeardAt = 0;
+  /** performance.now() when the connection was last seen suspended, or undefined. */
+  suspendedAt: number | undefined;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.hosts = options.hosts;
+    this.timeoutMs = options.sessionTimeoutMs;
+    this.client = zkClient.createClient(options.hosts, {
+      sessionTimeout: options.sessionTimeoutMs,
+      spinDelay: options.spinDelayMs,
+      retries: 0,
+    });
+    this.cm = this.client.connectionManager;
+    this.hookClient();
+    const interval = Math.max(5, Math.min(200, Math.floor(options.sessionTimeoutMs / 30)));
+    this.checkTimer = setInterval(() => this.checkLiveness(interval), interval);
+    this.checkTimer.unref();
+    debug('connection %d: connecting to %s (session timeout %d ms)', this.id, this.hosts, this.timeoutMs);
+    this.client.connect();
+  }
+
+  /** Current state. */
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** Aborted, with a `SessionLostError` or `SessionClosedError`, when this session ends. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** The negotiated session timeout once connected, the requested one before. */
+  get sessionTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** The server-assigned session id as hex, or undefined before the first connect. */
+  get sessionId(): string | undefined {
+    return this.everConnected ? this.client.getSessionId().toString('hex') : undefined;
+  }
+
+  /** The host:port of the server the socket is connected to, if any. */
+  get remoteAddress(): string | undefined {
+    const socket = this.cm.socket;
+    return socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  /** Resolves once connected; rejects when lost/closed or after `timeoutMs`. */
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.stateValue === 'connected') return Promise.resolve();
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('connected', onUp);
+        this.off('reconnected', onUp);
+        this.signal.removeEventListener('abort', onDown);
+      };
+      const onUp = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onDown = (): void => {
+        cleanup();
+        reject(this.signal.reason);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ConnectionLossError(`not connected to ZooKeeper within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on('connected', onUp);
+      this.on('reconnected', onUp);
+      this.signal.addEventListener('abort', onDown, { once: true });
+    });
+  }
+
+  /** Sends one request; the promise settles with its result or a typed error. */
+  request<T extends Op>(op: T): Promise<OpResult<T>> {
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      this.pending.add(fail);
+      const { request, finish } = requestFor(op, this.cm);
+      this.cm.queue(request, (error, response) => {
+        this.pending.delete(fail);
+        if (settled) return;
+        settled = true;
+        try {
+          resolve(finish(error, response) as OpResult<T>);
+        } catch (failure) {
+          reject(failure);
+        }
+      });
+    });
+  }
+
+  /** Closes the session on the server (its ephemeral nodes go at once) and the socket. */
+  async close(): Promise<void> {
+    if (this.killed) return;
+    this.closing = true;
+    if (this.stateValue === 'connected') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(2000, this.timeoutMs));
+        this.client.on('disconnected', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.client.close();
+      });
+    }
+    this.end('closed', new SessionClosedError());
+  }
+
+  /** Forces this connection into `lost` (used when its owner gives up on it). */
+  destroy(reason: ZoosyncError): void {
+    this.end('lost', reason);
+  }
+
+  private hookClient(): void {
+    const cm = this.cm;
+    const proto = Object.getPrototypeOf(cm) as ConnectionManager;
+    cm.onSocketData = (buffer: Buffer): void => {
+      if (cm.state === CM_STATES.CONNECTED) this.lastHeardAt = now();
+      proto.onSocketData.call(cm, buffer);
+    };
+    cm.onSocketConnected = (): void => {
+      if (this.killed) {
+        cm.socket?.destroy();
+        return;
+      }
+      this.tcpConnectedAt = now();
+      proto.onSocketConnected.call(cm);
+    };
+    cm.connect = (): void => {
+      if (!this.killed) proto.connect.call(cm);
+    };
+    this.client.on('connected', () => this.onConnected());
+    this.client.on('disconnected', () => this.onDisconnected('connection closed'));
+    this.client.on('expired', () => this.end('lost', new SessionLostError('ZooKeeper session expired')));
+  }
+
+  private onConnected(): void {
+    if (this.killed) return;
+    this.tcpConnectedAt = 0;
+    this.lastHeardAt = now();
+    this.suspendedAt = undefined;
+    this.timeoutMs = this.client.getSessionTimeout();
+    const first = !this.everConnected;
+    this.everConnected = true;
+    this.stateValue = 'connected';
+    debug('connection %d: %s session 0x%s via %s', this.id, first ? 'connected' : 'reconnected', this.sessionId, this.remoteAddress);
+    this.emit(first ? 'connected' : 'reconnected');
+  }
+
+  private onDisconnected(why: string): void {
+    if (this.killed || this.closing || this.stateValue !== 'connected') return;
+    this.stateValue = 'suspended';
+    this.suspendedAt = now();
+    debug('connection %d: suspended (%s)', this.id, why);
+    this.emit('suspended', why);
+  }
+
+  private checkLiveness(interval: number): void {
+    if (this.killed) return;
+    const t = now();
+    const silentFor = t - this.lastHeardAt;
+    if (this.stateValue === 'connected' && silentFor > (this.timeoutMs * 2) / 3 - interval) {
+      this.onDisconnected(`no reply from the server for ${Math.round(silentFor)} ms`);
+      this.cm.socket?.destroy();
+    } else if (this.stateValue === 'suspended' && silentFor >= this.timeoutMs - interval) {
+      this.end('lost', new SessionLostError(`ZooKeeper session lost: no contact for ${Math.round(silentFor)} ms`));
+    }
+    if (this.tcpConnectedAt !== 0 && this.cm.state === CM_STATES.CONNECTING && t - this.tcpConnectedAt > this.timeoutMs / 3) {
+      debug('connection %d: handshake unanswered, trying the next server', this.id);
+      this.tcpConnectedAt = 0;
+      this.cm.socket?.destroy();
+    }
+  }
+
+  private end(state: 'lost' | 'closed', reason: ZoosyncError): void {
+    if (this.killed) return;
+    this.killed = true;
+    clearInterval(this.checkTimer);
+    const cm = this.cm as ConnectionManager & { connectTimeoutHandler?: NodeJS.Timeout };
+    if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
+    cm.setState(CM_STATES.CLOSING);
+    cm.socket?.destroy();
+    this.client.removeAllListeners();
+    this.stateValue = state;
+    debug('connection %d: %s (%s)', this.id, state, reason.message);
+    for (const fail of [...this.pending]) fail(reason);
+    this.pending.clear();
+    this.abort.abort(reason);
+    this.emit(state, reason);
+  }
+}
+
+export type { Stat, WatchEvent, Watcher };

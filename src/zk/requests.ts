@@ -1,0 +1,230 @@
+/**
+ * ZooKeeper requests as plain objects, their jute encoding, and the decoding of their replies
+ * into typed results and typed errors. The create reply header's zxid is kept: it equals the
+ * new node's czxid, which makes a fencing token free.
+ */
+import { errorFromZkCode } from '../errors.js';
+import {
+  type ClientEvent,
+  type ConnectionManager,
+  type JuteResponse,
+  type JuteStat,
+  type QueueCallback,
+  jute,
+  longToBigInt,
+  OPEN_ACL,
+} from './client-internals.js';
+
+/** Node metadata, with zxids as bigints. */
+export interface Stat {
+  czxid: bigint;
+  mzxid: bigint;
+  pzxid: bigint;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  ephemeralOwner: bigint;
+  dataLength: number;
+  numChildren: number;
+}
+
+/** A watch notification. */
+export interface WatchEvent {
+  type: 'created' | 'deleted' | 'changed' | 'children';
+  path: string;
+}
+
+/** A one-shot watch callback. */
+export type Watcher = (event: WatchEvent) => void;
+
+/** ZooKeeper create modes. */
+export const CreateMode = {
+  PERSISTENT: 0,
+  EPHEMERAL: 1,
+  PERSISTENT_SEQUENTIAL: 2,
+  EPHEMERAL_SEQUENTIAL: 3,
+} as const;
+
+/** One operation inside a `multi`. */
+export type MultiOp =
+  | { op: 'create'; path: string; data?: Buffer; mode: number }
+  | { op: 'delete'; path: string; version: number }
+  | { op: 'setData'; path: string; data: Buffer; version: number }
+  | { op: 'check'; path: string; version: number };
+
+/** A request. */
+export type Op =
+  | { op: 'create'; path: string; data?: Buffer; mode: number }
+  | { op: 'delete'; path: string; version?: number }
+  | { op: 'exists'; path: string; watch?: Watcher }
+  | { op: 'getData'; path: string; watch?: Watcher }
+  | { op: 'setData'; path: string; data: Buffer; version?: number }
+  | { op: 'getChildren'; path: string; watch?: Watcher }
+  | { op: 'multi'; ops: MultiOp[] };
+
+/** The result of a create: the node's actual path and the zxid that created it (its czxid). */
+export interface CreateResult {
+  path: string;
+  zxid: bigint;
+}
+
+/** The result type of each request. */
+export type OpResult<T extends Op> = T extends { op: 'create' }
+  ? CreateResult
+  : T extends { op: 'exists' }
+    ? Stat | null
+    : T extends { op: 'getData' }
+      ? { data: Buffer; stat: Stat }
+      : T extends { op: 'setData' }
+        ? Stat
+        : T extends { op: 'getChildren' }
+          ? string[]
+          : void;
+
+const EVENT_TYPES: Record<number, WatchEvent['type']> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'children' };
+
+/** Converts a client watch notification. */
+export function watchEventOf(event: ClientEvent): WatchEvent {
+  return { type: EVENT_TYPES[event.type] ?? 'changed', path: event.path };
+}
+
+/** Converts a jute Stat record. */
+export function statOf(s: JuteStat): Stat {
+  return {
+    czxid: longToBigInt(s.czxid),
+    mzxid: longToBigInt(s.mzxid),
+    pzxid: longToBigInt(s.pzxid),
+    ctime: Number(longToBigInt(s.ctime)),
+    mtime: Number(longToBigInt(s.mtime)),
+    version: s.version,
+    cversion: s.cversion,
+    ephemeralOwner: longToBigInt(s.ephemeralOwner),
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
+  };
+}
+
+const P = jute.protocol;
+const OP = jute.OP_CODES;
+
+function header(type: number | undefined): unknown {
+  const h = new P.RequestHeader!();
+  h.type = type;
+  return h;
+}
+
+function createRecord(path: string, data: Buffer | undefined, mode: number): unknown {
+  const r = new P.CreateRequest!();
+  r.path = path;
+  r.data = data ?? Buffer.alloc(0);
+  r.acl = OPEN_ACL;
+  r.flags = mode;
+  return r;
+}
+
+function pathRecord(type: string, path: string, extra: Record<string, unknown>): unknown {
+  const r = new P[type]!();
+  r.path = path;
+  Object.assign(r, extra);
+  return r;
+}
+
+type Finish = (error: Parameters<QueueCallback>[0], response: JuteResponse | undefined) => unknown;
+
+/** Encodes a request for the client's queue, with the function that decodes its reply. */
+export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; finish: Finish } {
+  const fail = (error: { code?: number }, path?: string): never => {
+    throw errorFromZkCode(error.code ?? -1, path);
+  };
+  switch (op.op) {
+    case 'create':
+      return {
+        request: new jute.Request(header(OP.CREATE), createRecord(op.path, op.data, op.mode)),
+        finish: (e, r) => (e ? fail(e, op.path) : { path: r!.payload.path as string, zxid: longToBigInt(r!.header.zxid) }),
+      };
+    case 'delete':
+      return {
+        request: new jute.Request(header(OP.DELETE), pathRecord('DeleteRequest', op.path, { version: op.version ?? -1 })),
+        finish: (e) => (e ? fail(e, op.path) : undefined),
+      };
+    case 'setData':
+      return {
+        request: new jute.Request(
+          header(OP.SET_DATA),
+          pathRecord('SetDataRequest', op.path, { data: op.data, version: op.version ?? -1 }),
+        ),
+        finish: (e, r) => (e ? fail(e, op.path) : statOf(r!.payload.stat)),
+      };
+    case 'exists':
+      return {
+        request: new jute.Request(header(OP.EXISTS), pathRecord('ExistsRequest', op.path, { watch: op.watch !== undefined })),
+        finish: (e, r) => {
+          if (e && e.code !== -101) return fail(e, op.path);
+          const exists = !e;
+          if (op.watch) {
+            const w = op.watch;
+            const cb = (ev: ClientEvent): void => w(watchEventOf(ev));
+            if (exists) cm.registerDataWatcher(op.path, cb);
+            else cm.registerExistenceWatcher(op.path, cb);
+          }
+          return exists ? statOf(r!.payload.stat) : null;
+        },
+      };
+    case 'getData':
+      return {
+        request: new jute.Request(header(OP.GET_DATA), pathRecord('GetDataRequest', op.path, { watch: op.watch !== undefined })),
+        finish: (e, r) => {
+          if (e) return fail(e, op.path);
+          if (op.watch) {
+            const w = op.watch;
+            cm.registerDataWatcher(op.path, (ev) => w(watchEventOf(ev)));
+          }
+          return { data: (r!.payload.data as Buffer | null) ?? Buffer.alloc(0), stat: statOf(r!.payload.stat) };
+        },
+      };
+    case 'getChildren':
+      return {
+        request: new jute.Request(
+          header(OP.GET_CHILDREN2),
+          pathRecord('GetChildren2Request', op.path, { watch: op.watch !== undefined }),
+        ),
+        finish: (e, r) => {
+          if (e) return fail(e, op.path);
+          if (op.watch) {
+            const w = op.watch;
+            cm.registerChildWatcher(op.path, (ev) => w(watchEventOf(ev)));
+          }
+          return r!.payload.children as string[];
+        },
+      };
+    case 'multi':
+      return multiRequest(op.ops, fail);
+  }
+}
+
+function multiRequest(ops: MultiOp[], fail: (e: { code?: number }, path?: string) => never): { request: unknown; finish: Finish } {
+  // Built here rather than with the client's Transaction, whose remove() turns version 0 into -1.
+  const records = ops.map((o) => {
+    switch (o.op) {
+      case 'create':
+        return { type: OP.CREATE, path: o.path, data: o.data ?? Buffer.alloc(0), acls: [{ toRecord: () => OPEN_ACL[0] }], mode: o.mode };
+      case 'delete':
+        return { type: OP.DELETE, path: o.path, version: o.version };
+      case 'setData':
+        return { type: OP.SET_DATA, path: o.path, data: o.data, version: o.version };
+      case 'check':
+        return { type: OP.CHECK, path: o.path, version: o.version };
+    }
+  });
+  return {
+    request: new jute.Request(header(OP.MULTI), new jute.TransactionRequest(records)),
+    finish: (e, r) => {
+      const results = (r?.payload?.results ?? []) as Array<{ type: number; err?: number }>;
+      const failedAt = results.findIndex((res) => res.type === OP.ERROR && res.err !== 0 && res.err !== -2);
+      if (failedAt >= 0) fail({ code: results[failedAt]!.err! }, ops[failedAt]?.path);
+      if (e) fail(e);
+      return undefined;
+    },
+  };
+}
