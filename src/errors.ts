@@ -215,3 +215,16 @@ export class ReservedError extends ZoosyncError {
     super(`item ${path} already reserved`, 'ZOOSYNC_RESERVED', true);
   }
 }
+
+/** Why a leadership ended: the `rescinded` promise's value and this error's `reason`. */
+export type RescindReason = 'resigned' | 'node-deleted' | 'node-changed' | 'session-suspended' | 'session-lost' | 'closed';
+
+/** Leadership ended; the reason a leader's `signal` aborts with. */
+export class LeadershipEndedError extends ZoosyncError {
+  readonly reason: RescindReason;
+
+  constructor(id: string, reason: RescindReason, options?: ZoosyncErrorOptions) {
+    super(`leadership of ${id} ended: ${reason}`, 'ZOOSYNC_LEADERSHIP_ENDED', reason !== 'resigned', options);
+    this.reason = reason;
+  }
+}

@@ -1,29 +1,29 @@
-/** zoosync: distributed locks and leader election on ZooKeeper, re-exported by name from `sync.ts`. */
+/** zoosync: distributed locks and leader election on ZooKeeper; everything public comes from `sync.ts`. */
 export {
   anonymousRelease,
+  cleanupRegionLeaders,
   closeDefaultSessions,
   configure,
   GLOBAL_LOCK_DEFAULTS,
+  globalLeader,
   globalLock,
   globalTimedLock,
+  installShutdownHandlers,
+  leaderSnapshot,
+  observeLeader,
   REGION_LOCK_DEFAULTS,
+  regionLeader,
   regionLock,
   regionTimedLock,
   reservation,
+  Session,
   setRegionLockNamespace,
-} from './sync.js';
-export type { LockOptions, Reservation } from './sync.js';
-export type { ZoosyncConfig } from './defaults.js';
-export { Session } from './zk/session.js';
-export type { SessionState } from './zk/session.js';
-export type { SessionOptions } from './zk/config.js';
-export { Lock } from './recipes/lock.js';
-export {
   BadVersionError,
   ConfigurationError,
   ConnectionLossError,
   ConnectTimeoutError,
   InvalidArgumentError,
+  LeadershipEndedError,
   LeaseTooShortError,
   LockContendedError,
   LockExpiredError,
@@ -39,4 +39,20 @@ export {
   SessionLostError,
   ZooKeeperError,
   ZoosyncError,
-} from './errors.js';
+} from './sync.js';
+export type {
+  ChangeSource,
+  ElectionSnapshot,
+  GlobalLeaderOptions,
+  Leader,
+  LeaderOptions,
+  Lock,
+  LockOptions,
+  Participant,
+  RescindReason,
+  Reservation,
+  SessionOptions,
+  SessionState,
+  ZoosyncConfig,
+  ZoosyncErrorOptions,
+} from './sync.js';

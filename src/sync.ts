@@ -10,10 +10,22 @@ import { acquireLock, type Lock } from './recipes/lock.js';
 import { reaperFor } from './recipes/reaper.js';
 import { release, reservationPath, reserve } from './recipes/reservation.js';
 import { leaseMs, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
-import { idToString, regionLockPath, validatePath } from './wire/paths.js';
-import type { Session } from './zk/session.js';
+import { idToString, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
+import { Session } from './zk/session.js';
+import { campaign, cleanupRegionLeaders, type Leader } from './recipes/leader.js';
+import { gatedCampaign, type ChangeSource } from './recipes/global-leader.js';
+import { observe, snapshot, type ElectionSnapshot } from './recipes/observe.js';
+import { installShutdownHandlers } from './shutdown.js';
 
-export { closeDefaultSessions, configure, setRegionLockNamespace };
+export { closeDefaultSessions, configure, setRegionLockNamespace, cleanupRegionLeaders, installShutdownHandlers, Session };
+export * from './errors.js';
+export type { Lock } from './recipes/lock.js';
+export type { Leader } from './recipes/leader.js';
+export type { ElectionSnapshot, Participant } from './recipes/observe.js';
+export type { ChangeSource } from './recipes/global-leader.js';
+export type { SessionOptions } from './zk/config.js';
+export type { SessionState } from './zk/session.js';
+export type { ZoosyncConfig } from './defaults.js';
 
 /** Options of the lock functions. */
 export interface LockOptions {
@@ -120,4 +132,65 @@ export async function anonymousRelease(path: string, id: string, options?: { ses
   const node = reservationNode(path, id);
   const explicit = optionalSession(optionsBag(options).session, 'options.session');
   return release(explicit ?? defaultSession(), node);
+}
+
+/** Options of `regionLeader`. */
+export interface LeaderOptions {
+  /** Aborts the campaign: rejects with its reason and removes our node. */
+  signal?: AbortSignal;
+  /** The session to use instead of the default one. */
+  session?: Session;
+}
+
+function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undefined) {
+  const o = optionsBag(options);
+  const signal = optionalSignal(o.signal, 'options.signal');
+  const session = optionalSession(o.session, 'options.session');
+  const path = regionLeaderPath(id);
+  return { id: idToString(id), path, signal, session };
+}
+
+/** Resolves once elected leader of `id` within the region (Go `RegionLeader`); see `Leader` for how it ends. */
+export async function regionLeader(id: string | Uint8Array, options?: LeaderOptions): Promise<Leader> {
+  const a = leaderArguments(id, options);
+  a.signal?.throwIfAborted();
+  return campaign(a.session ?? defaultSession(), a.id, a.path, a.signal);
+}
+
+/** Options of `globalLeader`. */
+export interface GlobalLeaderOptions extends LeaderOptions {
+  /** Whether this region is the one that leads (sync or async); re-checked every `recheckMs` and on `changes`. */
+  isLeaderRegion: () => boolean | Promise<boolean>;
+  /** How often to re-check `isLeaderRegion`, before and during leadership. Default 5000. */
+  recheckMs?: number;
+  /** Emits `'change'` when the leading region may have changed (an EventEmitter or EventTarget). */
+  changes?: ChangeSource;
+}
+
+/** Campaigns for `id` only while `isLeaderRegion()` says this region leads; rescinds when it stops (Go `NewGlobalLeader`). */
+export async function globalLeader(id: string | Uint8Array, options: GlobalLeaderOptions): Promise<Leader> {
+  const o = optionsBag(options);
+  if (typeof o.isLeaderRegion !== 'function') throw new InvalidArgumentError('options.isLeaderRegion', 'must be a function returning a boolean or a promise of one');
+  const recheckMs = waitMs(o.recheckMs ?? 5000, 'options.recheckMs');
+  if (recheckMs === 0) throw new InvalidArgumentError('options.recheckMs', 'must be positive');
+  const changes = o.changes;
+  if (changes !== undefined && (changes === null || typeof changes !== 'object')) throw new InvalidArgumentError('options.changes', 'must be an EventEmitter or EventTarget');
+  const a = leaderArguments(id, options);
+  a.signal?.throwIfAborted();
+  const session = a.session ?? defaultSession();
+  return gatedCampaign({ isLeaderRegion: o.isLeaderRegion, recheckMs, changes, signal: a.signal }, (signal) =>
+    campaign(session, a.id, a.path, signal),
+  );
+}
+
+/** Who leads `id` now and who waits, in order (Curator `getLeader`/`getParticipants`). */
+export async function leaderSnapshot(id: string | Uint8Array, options?: { session?: Session }): Promise<ElectionSnapshot> {
+  const a = leaderArguments(id, options);
+  return snapshot(a.session ?? defaultSession(), a.path);
+}
+
+/** Yields the election of `id` now and after every change until `signal` aborts (etcd `Observe`). */
+export function observeLeader(id: string | Uint8Array, options?: LeaderOptions): AsyncGenerator<ElectionSnapshot> {
+  const a = leaderArguments(id, options);
+  return observe(a.session ?? defaultSession(), a.path, a.signal);
 }

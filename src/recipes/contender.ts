@@ -5,7 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import createDebug from 'debug';
-import { ConnectionLossError, LockTimeoutError, NoNodeError, SessionLostError, ZoosyncError } from '../errors.js';
+import { ConnectionLossError, ConnectTimeoutError, LockTimeoutError, NoNodeError, SessionLostError, ZoosyncError } from '../errors.js';
 import { sortBySequence } from '../wire/node-name.js';
 import type { Connection } from '../zk/connection.js';
 import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
@@ -39,6 +39,8 @@ export interface ContendOptions {
   lease?: LeasePolicy;
   /** Delay before creating the node again after a connection failure (backoff for leaders). */
   retryDelayMs?: (attempt: number) => number;
+  /** Keep retrying (with `retryDelayMs`) while ZooKeeper cannot be reached at all (leaders do). */
+  retryUnreachable?: boolean;
 }
 
 /** A won position: the connection it lives on, our node, its data and the guard watching it. */
@@ -64,13 +66,16 @@ const isRetryable = (e: unknown): boolean =>
 export async function contend(opts: ContendOptions): Promise<Position> {
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
-    const conn = await opts.session.connection();
     let data = opts.lease?.initialData() ?? Buffer.alloc(0);
+    let conn: Connection;
     let created: { node: CreatedNode; children: string[] };
     try {
+      conn = await opts.session.connection();
       created = await withDeadline(createProtectedSequential(conn, opts.parent, opts.prefix, data), opts, conn, false);
     } catch (error) {
-      if (isRetryable(error) && !expired(opts)) {
+      const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
+      if ((isRetryable(error) || unreachable) && !expired(opts)) {
+        debug('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
         await pause(opts, attempt);
         continue;
       }

@@ -2,7 +2,7 @@
  * One ZooKeeper session over one node-zookeeper-client: its liveness clock, its states, and its
  * requests as promises. A `Connection` never comes back once lost; `Session` replaces it.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
 import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
@@ -50,6 +50,9 @@ export class Connection extends EventEmitter {
 
   constructor(options: ConnectionOptions) {
     super();
+    // Every held lock and leader listens here: many listeners are normal, not a leak.
+    this.setMaxListeners(0);
+    setMaxListeners(0, this.abort.signal);
     this.hosts = options.hosts;
     this.timeoutMs = options.sessionTimeoutMs;
     this.client = zkClient.createClient(options.hosts, {

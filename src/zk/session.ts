@@ -3,7 +3,7 @@
  * `Connection`, reports `connected`/`suspended`/`reconnected`/`lost`/`closed`, and opens a fresh
  * ZooKeeper session for later calls once the old one is lost (etcd's `concurrency.Session` role).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { ConnectTimeoutError, SessionClosedError, SessionLostError, type ZoosyncError } from '../errors.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './config.js';
 import { Connection } from './connection.js';
@@ -24,6 +24,8 @@ export class Session extends EventEmitter {
   constructor(options: SessionOptions = {}) {
     super();
     this.options = resolveSessionOptions(options);
+    this.setMaxListeners(0);
+    setMaxListeners(0, this.epoch.signal);
   }
 
   /** `idle` before first use, then the state of the current ZooKeeper session. */
@@ -92,6 +94,7 @@ export class Session extends EventEmitter {
 
   private open(): Connection {
     if (this.epoch.signal.aborted) this.epoch = new AbortController();
+    setMaxListeners(0, this.epoch.signal);
     const epoch = this.epoch;
     const c = new Connection(this.options);
     this.conn = c;

@@ -1,0 +1,127 @@
+/**
+ * Leader election (Go `RegionLeader`): the engine with no lease and no wait limit, node creation
+ * retried with jittered exponential backoff, and a handle whose `rescinded` promise, `'rescinded'`
+ * event and `signal` all fire at once when leadership ends for any reason, on our side first.
+ */
+import { channel } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import { LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
+import type { Connection } from '../zk/connection.js';
+import { deleteUntilGone } from '../zk/protected-create.js';
+import type { Session } from '../zk/session.js';
+import { contend, type Position } from './contender.js';
+
+const debug = createDebug('zoosync:leader');
+
+/** `sync.regionleader.elected`: `{ id, path, fencingToken }`. */
+export const electedChannel = channel('zoosync:sync.regionleader.elected');
+/** `sync.regionleader.rescinded`: `{ id, path, reason }` whenever leadership ends. */
+export const rescindedChannel = channel('zoosync:sync.regionleader.rescinded');
+/** `sync.regionleader.remotely-rescinded`: `{ id, path, reason }` when someone else took our node. */
+export const remotelyRescindedChannel = channel('zoosync:sync.regionleader.remotely-rescinded');
+
+/** Go's backoff: 50 ms initial interval; capped here at 5 s; full jitter on the upper half. */
+export function backoffMs(attempt: number, initialMs = 50, capMs = 5000): number {
+  const ceiling = Math.min(capMs, initialMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+const live = new Set<Leader>();
+
+/** Campaigns under `parent` until elected; the signal aborts the campaign and removes our node. */
+export async function campaign(session: Session, id: string, parent: string, signal?: AbortSignal): Promise<Leader> {
+  const pos = await contend({
+    session,
+    parent,
+    prefix: 'lock-',
+    signal,
+    retryUnreachable: true,
+    retryDelayMs: (attempt) => backoffMs(attempt),
+  });
+  return new Leader(id, pos);
+}
+
+/** Rescinds every live leader of this process and waits for their nodes to go (Go `CleanupRegionLeaders`). */
+export async function cleanupRegionLeaders(): Promise<void> {
+  await Promise.all([...live].map((leader) => leader.rescind()));
+}
+
+/** An elected leader. Port of Go's `Leader` with a reason, a signal and a fencing token. */
+export class Leader extends EventEmitter implements AsyncDisposable {
+  /** The id campaigned for. */
+  readonly id: string;
+  /** Our election node. */
+  readonly path: string;
+  /** Strictly increases for every new leader of this id (the node's czxid). */
+  readonly fencingToken: bigint;
+  /** Resolves, never rejects, with the reason once leadership has ended. */
+  readonly rescinded: Promise<RescindReason>;
+  private readonly abort = new AbortController();
+  private readonly conn: Connection;
+  private readonly pos: Position;
+  private resolveRescinded!: (reason: RescindReason) => void;
+  private released: Promise<void> | undefined;
+  private readonly onSuspended = (): void => this.end('session-suspended');
+  private readonly onSessionEnd = (): void =>
+    this.end(this.conn.signal.reason instanceof SessionClosedError ? 'closed' : 'session-lost');
+
+  /** @internal Built by `campaign`. */
+  constructor(id: string, pos: Position) {
+    super();
+    this.id = id;
+    this.pos = pos;
+    this.conn = pos.conn;
+    this.path = pos.node.path;
+    this.fencingToken = pos.node.czxid;
+    this.rescinded = new Promise((resolve) => (this.resolveRescinded = resolve));
+    live.add(this);
+    debug('elected leader of %s (%s, token %s)', id, this.path, this.fencingToken);
+    if (electedChannel.hasSubscribers) electedChannel.publish({ id, path: this.path, fencingToken: this.fencingToken });
+    pos.onGuardEnd((why) => this.end(why === 'deleted' ? 'node-deleted' : 'node-changed'));
+    this.conn.on('suspended', this.onSuspended);
+    this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
+    if (this.conn.signal.aborted) this.onSessionEnd();
+    else if (this.conn.state !== 'connected') this.onSuspended();
+  }
+
+  /** Aborts, with a `LeadershipEndedError`, the moment leadership ends: pass it to the leader's work. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** True until leadership ends. */
+  get isLeader(): boolean {
+    return !this.abort.signal.aborted;
+  }
+
+  /** Gives up leadership; resolves once our node is gone (or our session is). Idempotent (Go `Rescind`). */
+  rescind(): Promise<void> {
+    this.end('resigned');
+    return this.released!;
+  }
+
+  /** `await using leader = await regionLeader(...)` rescinds at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.rescind();
+  }
+
+  private end(reason: RescindReason): void {
+    if (this.released) return;
+    this.conn.off('suspended', this.onSuspended);
+    this.conn.signal.removeEventListener('abort', this.onSessionEnd);
+    this.pos.guard.stop();
+    this.abort.abort(new LeadershipEndedError(this.id, reason));
+    this.released = deleteUntilGone(this.conn, this.path).then((outcome) => {
+      live.delete(this);
+      debug('node %s of %s: %s', this.path, this.id, outcome);
+    });
+    debug('leadership of %s ended: %s', this.id, reason);
+    this.resolveRescinded(reason);
+    if (rescindedChannel.hasSubscribers) rescindedChannel.publish({ id: this.id, path: this.path, reason });
+    if ((reason === 'node-deleted' || reason === 'node-changed') && remotelyRescindedChannel.hasSubscribers) {
+      remotelyRescindedChannel.publish({ id: this.id, path: this.path, reason });
+    }
+    this.emit('rescinded', reason);
+  }
+}

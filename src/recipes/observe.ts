@@ -1,0 +1,71 @@
+/**
+ * Who leads and who waits (Curator `getLeader`/`getParticipants`, etcd `Observe`): a snapshot of
+ * an election's nodes in order, and a stream of snapshots as it changes.
+ */
+import { NoNodeError } from '../errors.js';
+import { parseSequence, sortBySequence, guidOf } from '../wire/node-name.js';
+import type { Session } from '../zk/session.js';
+import { waitFirst } from './wait.js';
+
+/** One contender of an election. */
+export interface Participant {
+  name: string;
+  path: string;
+  sequence: number;
+  /** The owning ZooKeeper session id, as hex. */
+  sessionId: string;
+  /** The node's czxid: the fencing token it has (or would have) as leader. */
+  czxid: bigint;
+  /** The protected-create guid, if the node has one. */
+  guid: string | undefined;
+}
+
+/** An election's state: the leader (the lowest node) and everyone in order. */
+export interface ElectionSnapshot {
+  leader: Participant | undefined;
+  participants: Participant[];
+}
+
+/** Reads the election under `parent` once; `watch` is set on its children if given. */
+export async function snapshot(session: Session, parent: string, watch?: () => void): Promise<ElectionSnapshot> {
+  const conn = await session.connection();
+  let names: string[];
+  try {
+    names = await conn.request({ op: 'getChildren', path: parent, ...(watch ? { watch: () => watch() } : {}) });
+  } catch (error) {
+    if (!(error instanceof NoNodeError)) throw error;
+    if (watch) await conn.request({ op: 'exists', path: parent, watch: () => watch() });
+    return { leader: undefined, participants: [] };
+  }
+  const sorted = sortBySequence(names);
+  const stats = await Promise.all(sorted.map((name) => conn.request({ op: 'exists', path: `${parent}/${name}` })));
+  const participants: Participant[] = [];
+  sorted.forEach((name, i) => {
+    const stat = stats[i];
+    if (!stat) return;
+    participants.push({
+      name,
+      path: `${parent}/${name}`,
+      sequence: parseSequence(name)!,
+      sessionId: stat.ephemeralOwner.toString(16),
+      czxid: stat.czxid,
+      guid: guidOf(name),
+    });
+  });
+  return { leader: participants[0], participants };
+}
+
+/** Yields a snapshot now and again after every change, until `signal` aborts. */
+export async function* observe(session: Session, parent: string, signal?: AbortSignal): AsyncGenerator<ElectionSnapshot> {
+  while (!signal?.aborted) {
+    let poke: () => void = () => undefined;
+    const changed = new Promise<string>((resolve) => (poke = () => resolve('changed')));
+    yield await snapshot(session, parent, () => poke());
+    try {
+      const conn = session.current;
+      await waitFirst({ promise: changed, signal, lost: conn?.signal });
+    } catch {
+      if (signal?.aborted) return;
+    }
+  }
+}

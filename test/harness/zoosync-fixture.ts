@@ -1,0 +1,50 @@
+/**
+ * The per-test fixture for zoosync tests: a fresh root node, a chrooted connect string so every
+ * recipe path (`/sync/regionlock/...`, `/sync/regionleader/...`) lands under it, sessions that are
+ * closed at the end, and the leak check.
+ */
+import type { TestContext } from 'node:test';
+import { Session } from '../../src/index.js';
+import type { SessionOptions } from '../../src/index.js';
+import { assertNoNodesLeft, zkTestRoot } from './fixtures.js';
+import { withBareClient } from './zk-client.js';
+
+/** What a test works with. */
+export interface TestEnv {
+  /** The root path of this test on the server. */
+  root: string;
+  /** `connectString` + root: the hosts to give sessions of this test. */
+  hosts: string;
+  /** A new Session on this test's root, closed by `finish()`. */
+  session(options?: SessionOptions): Session;
+  /** Closes the sessions and asserts no node is left (lock parents awaiting the reaper are allowed unless `strict`). */
+  finish(options?: { strict?: boolean; allow?: (path: string) => boolean }): Promise<void>;
+}
+
+/** Lock parents are removed by the reaper, not on unlock: the leak check allows them, empty. */
+export const isEmptyLockParent = (root: string) => (path: string): boolean =>
+  /^\/sync(\/regionlock|\/globallock|\/regionleader)?$/.test(path.slice(root.length)) ||
+  /^\/sync\/(regionlock|globallock)\/[^/]+$/.test(path.slice(root.length)) ||
+  /^\/sync\/regionleader(\/[^/]+)+$/.test(path.slice(root.length)) && !/lock-\d+$/.test(path);
+
+/** Creates this test's root under `connectString` and returns its environment. */
+export async function testEnv(t: TestContext | string, connectString: string): Promise<TestEnv> {
+  const root = zkTestRoot(t);
+  await withBareClient(connectString, (c) => c.mkdirp(root));
+  const hosts = `${connectString.split('/')[0]}${root}`;
+  const sessions: Session[] = [];
+  return {
+    root,
+    hosts,
+    session(options = {}) {
+      const s = new Session({ sessionTimeoutMs: 4000, connectTimeoutMs: 10_000, ...options, hosts: options.hosts ?? hosts });
+      sessions.push(s);
+      return s;
+    },
+    async finish(options = {}) {
+      await Promise.all(sessions.map((s) => s.close()));
+      const allowParents = options.strict ? () => false : isEmptyLockParent(root);
+      await assertNoNodesLeft(connectString, root, (p) => allowParents(p) || (options.allow?.(p) ?? false));
+    },
+  };
+}
