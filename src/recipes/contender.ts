@@ -114,6 +114,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
         await pause(opts, attempt);
         continue;
       }
+      if (error instanceof OwnNodeGone) throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
       throw error;
     }
   }
