@@ -3,6 +3,17 @@
  * ZooKeeper's numeric error codes to classes (kazoo's `exceptions.py` layout).
  */
 
+/** Builds an error without capturing a stack: for abort reasons of routine ends (unlock, resign), made on every call. */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Options every zoosync error accepts. */
 export interface ZoosyncErrorOptions {
   cause?: unknown;

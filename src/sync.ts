@@ -18,7 +18,30 @@ import { observe, snapshot, type ElectionSnapshot } from './recipes/observe.js';
 import { installShutdownHandlers } from './shutdown.js';
 
 export { closeDefaultSessions, configure, setRegionLockNamespace, cleanupRegionLeaders, installShutdownHandlers, Session };
-export * from './errors.js';
+export {
+  BadVersionError,
+  ConfigurationError,
+  ConnectionLossError,
+  ConnectTimeoutError,
+  InvalidArgumentError,
+  LeadershipEndedError,
+  LeaseTooShortError,
+  LockContendedError,
+  LockExpiredError,
+  LockLostError,
+  LockReleasedError,
+  LockTimeoutError,
+  NoAuthError,
+  NodeExistsError,
+  NoNodeError,
+  NotEmptyError,
+  ReservedError,
+  SessionClosedError,
+  SessionLostError,
+  ZooKeeperError,
+  ZoosyncError,
+} from './errors.js';
+export type { RescindReason, ZoosyncErrorOptions } from './errors.js';
 export type { Lock } from './recipes/lock.js';
 export type { Leader } from './recipes/leader.js';
 export type { ElectionSnapshot, Participant } from './recipes/observe.js';

@@ -5,7 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import createDebug from 'debug';
-import { LeaseTooShortError, LockExpiredError, LockLostError, LockReleasedError, type ZoosyncError } from '../errors.js';
+import { LeaseTooShortError, LockExpiredError, LockLostError, LockReleasedError, withoutStack, type ZoosyncError } from '../errors.js';
 import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
 import type { Connection } from '../zk/connection.js';
 import { deleteUntilGone } from '../zk/protected-create.js';
@@ -80,6 +80,7 @@ export class Lock implements AsyncDisposable {
   private deadlineMs: number;
   private timer: NodeJS.Timeout | undefined;
   private released: Promise<void> | undefined;
+  private releaseNow: (() => void) | undefined;
   private readonly onSuspended = (): void => this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));
   private readonly onSessionEnd = (): void =>
     this.lose(new LockLostError(this.path, 'ZooKeeper session ended', { cause: this.conn.signal.reason }));
@@ -112,7 +113,8 @@ export class Lock implements AsyncDisposable {
 
   /** Releases the lock; resolves once our node is gone (or our session is, which removes it). Idempotent. */
   unlock(): Promise<void> {
-    this.end(new LockReleasedError(this.path));
+    if (!this.released) this.end(withoutStack(() => new LockReleasedError(this.path)));
+    else this.releaseNow?.();
     return this.released!;
   }
 
@@ -138,28 +140,43 @@ export class Lock implements AsyncDisposable {
 
   private armExpiry(): void {
     if (this.timer) clearTimeout(this.timer);
-    // Fire a little before the published deadline, so we stop before any contender's clock says it passed.
+    // Tell the holder a little before the published deadline, so it stops before any contender's
+    // clock says the lease passed; the node itself stays until the deadline (see `end`).
     const holdFor = this.deadlineMs - Date.now();
     const margin = Math.min(100, Math.max(10, holdFor / 20));
-    this.timer = setTimeout(() => this.lose(new LockExpiredError(this.path)), Math.max(0, holdFor - margin));
+    this.timer = setTimeout(() => this.lose(new LockExpiredError(this.path), this.deadlineMs), Math.max(0, holdFor - margin));
     this.timer.unref();
   }
 
-  private lose(reason: ZoosyncError): void {
+  private lose(reason: ZoosyncError, keepUntil?: number): void {
     if (this.abort.signal.aborted) return;
     debug('lost %s: %s', this.path, reason.message);
-    this.end(reason);
+    this.end(reason, keepUntil);
   }
 
-  private end(reason: ZoosyncError): void {
+  /** Aborts the signal now and deletes our node, at once or, for an expired lease, at its published deadline. */
+  private end(reason: ZoosyncError, keepUntil?: number): void {
     if (this.released) return;
     if (this.timer) clearTimeout(this.timer);
     this.conn.off('suspended', this.onSuspended);
     this.conn.signal.removeEventListener('abort', this.onSessionEnd);
     this.pos.guard.stop();
     if (!this.abort.signal.aborted) this.abort.abort(reason);
-    this.released = deleteUntilGone(this.conn, this.path).then((outcome) => {
-      debug('released %s (%s)', this.path, outcome);
-    });
+    const kept =
+      keepUntil === undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, keepUntil - Date.now()));
+            timer.unref();
+            this.releaseNow = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+    this.released = kept
+      .then(() => deleteUntilGone(this.conn, this.path))
+      .then((outcome) => {
+        debug('released %s (%s)', this.path, outcome);
+      });
   }
 }

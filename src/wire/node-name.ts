@@ -9,7 +9,7 @@
  * `lock--000000005`; Go's `parseSeq` split on `-` and lost that sign.
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 
 /** The marker go-zookeeper and Curator put in front of a protected node's guid. */
@@ -24,7 +24,8 @@ const INT32_MAX = 2147483647;
 
 /** A fresh protected-node guid: 32 lowercase hex digits (go-zookeeper's `fmt.Sprintf("%x", guid)`). */
 export function newGuid(): string {
-  return randomBytes(16).toString('hex');
+  // randomUUID draws from a cached entropy pool: far cheaper per call than randomBytes(16).
+  return randomUUID().replaceAll('-', '');
 }
 
 /** The name prefix of a protected sequential create, `_c_<guid>-<prefix>` (go-zookeeper `CreateProtectedEphemeralSequential`). */

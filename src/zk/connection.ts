@@ -95,10 +95,16 @@ export class Connection extends EventEmitter {
     return socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
   }
 
-  /** Resolves once connected; rejects when lost/closed or after `timeoutMs`. */
+  /** True once `close()` has begun. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Resolves once connected; rejects when lost/closed/closing or after `timeoutMs`. */
   waitConnected(timeoutMs: number): Promise<void> {
-    if (this.stateValue === 'connected') return Promise.resolve();
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    if (this.closing) return Promise.reject(new SessionClosedError());
+    if (this.stateValue === 'connected') return Promise.resolve();
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -127,6 +133,7 @@ export class Connection extends EventEmitter {
   /** Sends one request; the promise settles with its result or a typed error. */
   request<T extends Op>(op: T): Promise<OpResult<T>> {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    if (this.closing) return Promise.reject(new SessionClosedError());
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: Error): void => {
@@ -147,6 +154,18 @@ export class Connection extends EventEmitter {
         }
       });
     });
+  }
+
+  /** Runs `fn`, which sends several requests, so that they leave in one socket write. */
+  batch<T>(fn: () => T): T {
+    const socket = this.cm.socket;
+    if (!socket || this.cm.state !== CM_STATES.CONNECTED) return fn();
+    socket.cork();
+    try {
+      return fn();
+    } finally {
+      socket.uncork();
+    }
   }
 
   /** Closes the session on the server (its ephemeral nodes go at once) and the socket. */

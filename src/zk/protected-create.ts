@@ -4,7 +4,7 @@
  * lost is recovered by finding the guid among the parent's children instead of creating twice.
  */
 import createDebug from 'debug';
-import { ConnectionLossError, NodeExistsError, NoNodeError } from '../errors.js';
+import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError } from '../errors.js';
 import { guidOf, newGuid, protectedPrefix } from '../wire/node-name.js';
 import type { Connection } from './connection.js';
 import { CreateMode } from './requests.js';
@@ -51,8 +51,10 @@ export async function createProtectedSequential(
   const guid = newGuid();
   const base = `${parent}/${protectedPrefix(guid, prefix)}`;
   for (let attempt = 0; ; attempt++) {
-    const created = conn.request({ op: 'create', path: base, data, mode });
-    const listed = conn.request({ op: 'getChildren', path: parent });
+    const [created, listed] = conn.batch(() => [
+      conn.request({ op: 'create', path: base, data, mode }),
+      conn.request({ op: 'getChildren', path: parent }),
+    ] as const);
     listed.catch(() => undefined);
     try {
       const { path, zxid } = await created;
@@ -91,29 +93,31 @@ async function recover(conn: Connection, parent: string, guid: string): Promise<
 }
 
 /**
- * Deletes `path`, retrying through connection losses until it is gone or the session is lost
+ * Deletes `path`, retrying through connection losses until it is gone or the session is over
  * (then the server removes our ephemeral nodes itself). Resolves either way; never rejects.
  */
-export async function deleteUntilGone(conn: Connection, path: string, version = -1): Promise<'deleted' | 'absent' | 'session-lost' | 'changed' | 'failed'> {
+export async function deleteUntilGone(
+  conn: Connection,
+  path: string,
+  version = -1,
+): Promise<'deleted' | 'absent' | 'session-ended' | 'changed' | 'failed'> {
   for (;;) {
-    if (conn.signal.aborted) return 'session-lost';
+    if (conn.signal.aborted || conn.isClosing) return 'session-ended';
     try {
       await conn.request({ op: 'delete', path, version });
       return 'deleted';
     } catch (error) {
       if (error instanceof NoNodeError) return 'absent';
-      if ((error as { code?: string }).code === 'ZOOSYNC_ZK_BAD_VERSION') return 'changed';
-      if (conn.signal.aborted) return 'session-lost';
+      if (error instanceof BadVersionError) return 'changed';
+      if (conn.signal.aborted || conn.isClosing) return 'session-ended';
       if (!(error instanceof ConnectionLossError)) {
         debug('delete of %s failed for good: %s', path, (error as Error).message);
         return 'failed';
       }
       debug('delete of %s failed (%s); retrying', path, (error as Error).message);
-      try {
-        await conn.waitConnected(conn.sessionTimeoutMs);
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await conn.waitConnected(conn.sessionTimeoutMs).catch(() => undefined);
+      // A real pause: never spin on microtasks, whatever the connection reports.
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 }
