@@ -39,6 +39,12 @@ export interface ContendOptions {
   lease?: LeasePolicy;
   /** Delay before creating the node again after a connection failure (backoff for leaders). */
   retryDelayMs?: (attempt: number) => number;
+  /**
+   * Watch our own node from the start (leaders, to see it changed). Otherwise the parent's child
+   * watch, set for free in the create's batch, stands guard until the first change under the
+   * parent, and only then is our node's own watch set: an uncontended lock sends no extra request.
+   */
+  eagerGuard?: boolean;
   /** Keep retrying (with `retryDelayMs`) while ZooKeeper cannot be reached at all (leaders do). */
   retryUnreachable?: boolean;
 }
@@ -68,10 +74,15 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     opts.signal?.throwIfAborted();
     let data = opts.lease?.initialData() ?? Buffer.alloc(0);
     let conn: Connection;
-    let created: { node: CreatedNode; children: string[] };
+    let created: { node: CreatedNode; children: string[]; childWatch: boolean };
+    // Until our node's own watch is set, the child watch left by the create's batch guards it.
+    let onChildren: (() => void) | undefined;
     try {
       conn = await opts.session.connection();
-      created = await withDeadline(createProtectedSequential(conn, opts.parent, opts.prefix, data), opts, conn, false);
+      const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
+        ...(opts.eagerGuard ? {} : { onChildren: () => onChildren?.() }),
+      });
+      created = await withDeadline(create, opts, conn, false);
     } catch (error) {
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
       if ((isRetryable(error) || unreachable) && !expired(opts)) {
@@ -91,7 +102,9 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       guardFired('guard');
       guardHandler?.(why);
     });
-    guard.arm();
+    // A waiter watches its own node at once: a hand-off must never reach a node someone deleted.
+    if (created.childWatch && sortBySequence(created.children)[0] === node.name) onChildren = () => guard.arm();
+    else guard.arm();
     const position: Position = {
       conn,
       node,

@@ -37,6 +37,7 @@ export async function campaign(session: Session, id: string, parent: string, sig
     prefix: 'lock-',
     signal,
     retryUnreachable: true,
+    eagerGuard: true,
     retryDelayMs: (attempt) => backoffMs(attempt),
   });
   return new Leader(id, pos);
@@ -63,6 +64,7 @@ export class Leader extends EventEmitter implements AsyncDisposable {
   private resolveRescinded!: (reason: RescindReason) => void;
   private released: Promise<void> | undefined;
   private readonly onSuspended = (): void => this.end('session-suspended');
+  private readonly onClosing = (): void => this.end('closed');
   private readonly onSessionEnd = (): void =>
     this.end(this.conn.signal.reason instanceof SessionClosedError ? 'closed' : 'session-lost');
 
@@ -80,8 +82,10 @@ export class Leader extends EventEmitter implements AsyncDisposable {
     if (electedChannel.hasSubscribers) electedChannel.publish({ id, path: this.path, fencingToken: this.fencingToken });
     pos.onGuardEnd((why) => this.end(why === 'deleted' ? 'node-deleted' : 'node-changed'));
     this.conn.on('suspended', this.onSuspended);
+    this.conn.on('closing', this.onClosing);
     this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
     if (this.conn.signal.aborted) this.onSessionEnd();
+    else if (this.conn.isClosing) this.onClosing();
     else if (this.conn.state !== 'connected') this.onSuspended();
   }
 
@@ -109,6 +113,7 @@ export class Leader extends EventEmitter implements AsyncDisposable {
   private end(reason: RescindReason): void {
     if (this.released) return;
     this.conn.off('suspended', this.onSuspended);
+    this.conn.off('closing', this.onClosing);
     this.conn.signal.removeEventListener('abort', this.onSessionEnd);
     this.pos.guard.stop();
     this.abort.abort(new LeadershipEndedError(this.id, reason));

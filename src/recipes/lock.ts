@@ -82,6 +82,7 @@ export class Lock implements AsyncDisposable {
   private released: Promise<void> | undefined;
   private releaseNow: (() => void) | undefined;
   private readonly onSuspended = (): void => this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));
+  private readonly onClosing = (): void => this.lose(new LockLostError(this.path, 'its session is closing'));
   private readonly onSessionEnd = (): void =>
     this.lose(new LockLostError(this.path, 'ZooKeeper session ended', { cause: this.conn.signal.reason }));
 
@@ -96,9 +97,11 @@ export class Lock implements AsyncDisposable {
     this.armExpiry();
     pos.onGuardEnd((why) => this.lose(new LockLostError(this.path, `our node was ${why} by someone else`)));
     this.conn.on('suspended', this.onSuspended);
+    this.conn.on('closing', this.onClosing);
     this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
-    if (this.conn.state !== 'connected') this.onSuspended();
     if (this.conn.signal.aborted) this.onSessionEnd();
+    else if (this.conn.isClosing) this.onClosing();
+    else if (this.conn.state !== 'connected') this.onSuspended();
   }
 
   /** Aborts when the lock is released, its lease expires, its node is taken, or its session is suspended or lost. */
@@ -159,6 +162,7 @@ export class Lock implements AsyncDisposable {
     if (this.released) return;
     if (this.timer) clearTimeout(this.timer);
     this.conn.off('suspended', this.onSuspended);
+    this.conn.off('closing', this.onClosing);
     this.conn.signal.removeEventListener('abort', this.onSessionEnd);
     this.pos.guard.stop();
     if (!this.abort.signal.aborted) this.abort.abort(reason);

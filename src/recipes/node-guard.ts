@@ -14,7 +14,8 @@ export type GuardEnd = 'deleted' | 'changed';
 export class NodeGuard {
   private ended: GuardEnd | undefined;
   private stopped = false;
-  private readonly ours = new Set<string>();
+  private armed = false;
+  private readonly ours: Buffer[];
 
   constructor(
     private readonly conn: Connection,
@@ -22,7 +23,7 @@ export class NodeGuard {
     data: Buffer,
     private readonly onEnd: (why: GuardEnd) => void,
   ) {
-    this.ours.add(data.toString('hex'));
+    this.ours = [data];
   }
 
   /** Why the node was taken away, if it was. */
@@ -30,19 +31,16 @@ export class NodeGuard {
     return this.ended;
   }
 
-  /** Sets the watch; call once right after the create (pipelined behind it). */
+  /** Sets the watch on our node (once; later calls do nothing); reports at once if it is already gone. */
   arm(): void {
-    this.conn.request({ op: 'exists', path: this.path, watch: (e) => this.onEvent(e) }).then(
-      (stat) => {
-        if (stat === null) this.fire('deleted');
-      },
-      (error: unknown) => this.onReadError(error),
-    );
+    if (this.stopped || this.ended || this.armed) return;
+    this.armed = true;
+    this.watchData();
   }
 
   /** Records data we are about to write ourselves, so our own change is not taken for someone else's. */
   expect(data: Buffer): void {
-    this.ours.add(data.toString('hex'));
+    this.ours.push(data);
   }
 
   /** Stops reporting. */
@@ -52,13 +50,15 @@ export class NodeGuard {
 
   private onEvent(event: WatchEvent): void {
     if (this.stopped || this.ended) return;
-    if (event.type === 'deleted') {
-      this.fire('deleted');
-      return;
-    }
+    if (event.type === 'deleted') this.fire('deleted');
+    else this.watchData();
+  }
+
+  /** Reads our node with a watch: gone means deleted, data not ours means changed (also before the watch was set). */
+  private watchData(): void {
     this.conn.request({ op: 'getData', path: this.path, watch: (e) => this.onEvent(e) }).then(
       ({ data }) => {
-        if (!this.ours.has(data.toString('hex'))) this.fire('changed');
+        if (!this.ours.some((mine) => mine.equals(data))) this.fire('changed');
       },
       (error: unknown) => this.onReadError(error),
     );
@@ -72,6 +72,7 @@ export class NodeGuard {
 
   private retry(): void {
     if (this.stopped || this.ended || this.conn.signal.aborted) return;
+    this.armed = false;
     this.arm();
   }
 

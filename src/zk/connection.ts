@@ -25,7 +25,7 @@ let nextConnectionId = 1;
 const now = (): number => performance.now();
 
 /**
- * A single ZooKeeper session. Emits `connected`, `suspended`, `reconnected`, `lost` and `closed`.
+ * A single ZooKeeper session. Emits `connected`, `suspended`, `reconnected`, `closing`, `lost` and `closed`.
  * Silence is detected by its own clock (the client has no read timeout); loss is declared by its
  * own clock once suspended for the session timeout.
  */
@@ -35,7 +35,9 @@ export class Connection extends EventEmitter {
   private readonly client: ZkClient;
   private readonly cm: ConnectionManager;
   private readonly abort = new AbortController();
-  private readonly pending = new Set<(error: Error) => void>();
+  /** Requests awaiting a reply: how to fail each, and when it was sent (performance.now()). */
+  private readonly pending = new Map<(error: Error) => void, number>();
+  private connectedAt = 0;
   private readonly checkTimer: NodeJS.Timeout;
   private stateValue: ConnectionState = 'connecting';
   private everConnected = false;
@@ -137,11 +139,12 @@ export class Connection extends EventEmitter {
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: Error): void => {
+        this.pending.delete(fail);
         if (settled) return;
         settled = true;
         reject(error);
       };
-      this.pending.add(fail);
+      this.pending.set(fail, now());
       const { request, finish } = requestFor(op, this.cm);
       this.cm.queue(request, (error, response) => {
         this.pending.delete(fail);
@@ -172,6 +175,7 @@ export class Connection extends EventEmitter {
   async close(): Promise<void> {
     if (this.killed) return;
     this.closing = true;
+    this.emit('closing');
     if (this.stateValue === 'connected') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(2000, this.timeoutMs));
@@ -217,6 +221,7 @@ export class Connection extends EventEmitter {
     if (this.killed) return;
     this.tcpConnectedAt = 0;
     this.lastHeardAt = now();
+    this.connectedAt = this.lastHeardAt;
     this.suspendedAt = undefined;
     this.timeoutMs = this.client.getSessionTimeout();
     const first = !this.everConnected;
@@ -238,7 +243,11 @@ export class Connection extends EventEmitter {
     if (this.killed) return;
     const t = now();
     const silentFor = t - this.lastHeardAt;
-    if (this.stateValue === 'connected' && silentFor > (this.timeoutMs * 2) / 3 - interval) {
+    const readTimeout = (this.timeoutMs * 2) / 3 - interval;
+    if (this.stateValue === 'connected' && this.failStuckRequests(t, readTimeout)) {
+      this.onDisconnected('a request went unanswered while the server answered pings');
+      this.cm.socket?.destroy();
+    } else if (this.stateValue === 'connected' && silentFor > readTimeout) {
       this.onDisconnected(`no reply from the server for ${Math.round(silentFor)} ms`);
       this.cm.socket?.destroy();
     } else if (this.stateValue === 'suspended' && silentFor >= this.timeoutMs - interval) {
@@ -249,6 +258,23 @@ export class Connection extends EventEmitter {
       this.tcpConnectedAt = 0;
       this.cm.socket?.destroy();
     }
+  }
+
+  /**
+   * Fails requests left unanswered for the read timeout while connected (their bytes were lost,
+   * or the client dropped them on a reply mismatch without calling back); true if there were any.
+   */
+  private failStuckRequests(t: number, readTimeout: number): boolean {
+    // Requests queued while disconnected count from the reconnect.
+    if (t - this.connectedAt <= readTimeout) return false;
+    let stuck = false;
+    for (const [fail, sentAt] of this.pending) {
+      if (sentAt < t - readTimeout) {
+        stuck = true;
+        fail(new ConnectionLossError('no reply to a request within the read timeout'));
+      }
+    }
+    return stuck;
   }
 
   private end(state: 'lost' | 'closed', reason: ZoosyncError): void {
@@ -262,7 +288,7 @@ export class Connection extends EventEmitter {
     this.client.removeAllListeners();
     this.stateValue = state;
     debug('connection %d: %s (%s)', this.id, state, reason.message);
-    for (const fail of [...this.pending]) fail(reason);
+    for (const fail of [...this.pending.keys()]) fail(reason);
     this.pending.clear();
     this.abort.abort(reason);
     this.emit(state, reason);

@@ -7,7 +7,7 @@ import createDebug from 'debug';
 import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError } from '../errors.js';
 import { guidOf, newGuid, protectedPrefix } from '../wire/node-name.js';
 import type { Connection } from './connection.js';
-import { CreateMode } from './requests.js';
+import { CreateMode, type Watcher } from './requests.js';
 
 const debug = createDebug('zoosync:session');
 
@@ -37,29 +37,32 @@ export async function mkdirp(conn: Connection, path: string): Promise<void> {
 }
 
 /**
- * Creates `<parent>/_c_<guid>-<prefix><seq>` and, in the same round trip, lists the parent's
- * children (a read sent right after a write in one session sees it). Creates missing parents.
- * Recovers a create whose reply was lost by looking for its guid once reconnected.
+ * Creates `<parent>/_c_<guid>-<prefix><seq>` and, in the same socket write, lists the parent's
+ * children (a read sent right after a write in one session sees it), optionally leaving a child
+ * watch on the parent. Creates missing parents. Recovers a create whose reply was lost by looking
+ * for its guid once reconnected; `childWatch` says whether the watch was left.
  */
 export async function createProtectedSequential(
   conn: Connection,
   parent: string,
   prefix: string,
   data: Buffer,
-  mode: number = CreateMode.EPHEMERAL_SEQUENTIAL,
-): Promise<{ node: CreatedNode; children: string[] }> {
+  options: { mode?: number; onChildren?: Watcher } = {},
+): Promise<{ node: CreatedNode; children: string[]; childWatch: boolean }> {
+  const mode = options.mode ?? CreateMode.EPHEMERAL_SEQUENTIAL;
   const guid = newGuid();
   const base = `${parent}/${protectedPrefix(guid, prefix)}`;
+  const watch = options.onChildren;
   for (let attempt = 0; ; attempt++) {
     const [created, listed] = conn.batch(() => [
       conn.request({ op: 'create', path: base, data, mode }),
-      conn.request({ op: 'getChildren', path: parent }),
+      conn.request({ op: 'getChildren', path: parent, ...(watch ? { watch } : {}) }),
     ] as const);
     listed.catch(() => undefined);
     try {
       const { path, zxid } = await created;
       const name = path.slice(parent.length + 1);
-      return { node: { path, name, czxid: zxid }, children: await listed };
+      return { node: { path, name, czxid: zxid }, children: await listed, childWatch: watch !== undefined };
     } catch (error) {
       if (error instanceof NoNodeError && attempt < 5) {
         await mkdirp(conn, parent);
@@ -68,7 +71,7 @@ export async function createProtectedSequential(
       if (!(error instanceof ConnectionLossError)) throw error;
       debug('create under %s lost its reply; looking for guid %s', parent, guid);
       const found = await recover(conn, parent, guid);
-      if (found) return found;
+      if (found) return { ...found, childWatch: false };
     }
   }
 }

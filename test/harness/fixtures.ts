@@ -116,3 +116,19 @@ export async function sharedServer(): Promise<{ connectString: string; server?: 
   if (server.pid === undefined) await server.restart(); // a test killed it: bring it back
   return { connectString: server.connectString, server };
 }
+
+/** A unique recipe id for one test: `<name>-<6 hex>`. */
+export const uniqueId = (name: string): string => `${name}-${randomBytes(3).toString('hex')}`;
+
+/** Rejects if `p` has not settled within `ms`; clears its timer either way. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -228,3 +228,33 @@ test('a cut connection is suspended then reconnected with the same session', asy
     await env.finish({ strict: true });
   }
 });
+
+test('a request whose bytes were lost settles: it fails as a connection loss within the read timeout, and is retried', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  const proxy = await startProxy(connectString);
+  try {
+    const s = env.session({ hosts: proxy.connectString + env.root, sessionTimeoutMs: 3000 });
+    const conn = await s.connection();
+    await s.request({ op: 'create', path: '/n', mode: CreateMode.EPHEMERAL });
+    proxy.silence();
+    const sentAt = performance.now();
+    const outcome = conn.request({ op: 'delete', path: '/n' }).then(
+      () => 'deleted',
+      (e: unknown) => (e as Error).name,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.pass();
+    const result = await outcome;
+    const tookMs = performance.now() - sentAt;
+    t.diagnostic(`lost request settled as ${result} after ${tookMs.toFixed(0)} ms (session timeout ${conn.sessionTimeoutMs} ms)`);
+    assert.equal(result, 'ConnectionLossError');
+    assert.ok(tookMs <= (conn.sessionTimeoutMs * 2) / 3 + 300, `settled after ${tookMs} ms`);
+    await waitFor(() => s.state === 'connected', { timeoutMs: 3000 });
+    assert.equal(s.current?.sessionId, conn.sessionId, 'the session survived');
+    await s.request({ op: 'delete', path: '/n' });
+  } finally {
+    await proxy.close();
+    await env.finish({ strict: true });
+  }
+});

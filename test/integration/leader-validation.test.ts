@@ -1,0 +1,148 @@
+// Bad input to the leader functions is rejected with an InvalidArgumentError naming the argument,
+// before any I/O: a Session pointed at a closed port is never even connected.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import {
+  ConnectTimeoutError,
+  globalLeader,
+  InvalidArgumentError,
+  leaderSnapshot,
+  observeLeader,
+  regionLeader,
+  Session,
+} from '../../src/index.js';
+import { freePorts, listTree, sharedServer, stopAll } from '../harness/index.js';
+import { testEnv } from '../harness/zoosync-fixture.js';
+
+after(() => stopAll());
+
+/** `any`-typed escape hatch for calls a TypeScript caller could not write. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const loose = (v: unknown): any => v;
+
+const badIds: Array<[string, unknown]> = [
+  ['empty id', ''],
+  ['blank id', '   '],
+  ['lone "/"', '/'],
+  ['number id', 42],
+  ['null id', null],
+  ['object id', { id: 'x' }],
+  ['".." segment', '..'],
+  ['".." inside', 'a/../b'],
+  ['"." segment', 'a/./b'],
+  ['NUL', 'a\u0000b'],
+  ['control character', 'a\u0001b'],
+  ['empty segment', 'a//b'],
+  ['trailing "/"', 'a/'],
+  ['invalid UTF-8 bytes', new Uint8Array([0xff, 0xfe])],
+];
+
+/** Checks `run` rejects (or throws) an InvalidArgumentError for `argument`, fast and without touching `session`. */
+async function expectInvalid(run: () => Promise<unknown> | unknown, argument: string, session: Session): Promise<void> {
+  const t0 = performance.now();
+  let caught: unknown;
+  try {
+    await run();
+  } catch (e) {
+    caught = e;
+  }
+  const ms = performance.now() - t0;
+  assert.ok(!(caught instanceof ConnectTimeoutError), `tried to connect first: ${String(caught)}`);
+  assert.ok(caught instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${String(caught)}`);
+  assert.equal(caught.argument, argument);
+  assert.equal(caught.name, 'InvalidArgumentError');
+  assert.equal(caught.code, 'ZOOSYNC_INVALID_ARGUMENT');
+  assert.ok(caught.message.startsWith(`${argument}:`), `message does not name ${argument}: ${caught.message}`);
+  assert.ok(ms < 1000, `took ${Math.round(ms)} ms: looks like I/O happened first`);
+  assert.equal(session.state, 'idle', 'the session was connected before the arguments were checked');
+}
+
+test('bad ids are rejected before any I/O by every leader function', async () => {
+  const [port] = await freePorts(1);
+  const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 2000 });
+  try {
+    for (const [what, id] of badIds) {
+      await expectInvalid(() => regionLeader(loose(id), { session: closed }), 'id', closed).catch((e: Error) => {
+        throw new Error(`regionLeader, ${what}: ${e.message}`);
+      });
+      let checked = 0;
+      await expectInvalid(
+        () => globalLeader(loose(id), { session: closed, isLeaderRegion: () => (checked++, true) }),
+        'id',
+        closed,
+      ).catch((e: Error) => {
+        throw new Error(`globalLeader, ${what}: ${e.message}`);
+      });
+      assert.equal(checked, 0, `globalLeader consulted isLeaderRegion for a bad id (${what})`);
+      await expectInvalid(() => leaderSnapshot(loose(id), { session: closed }), 'id', closed).catch((e: Error) => {
+        throw new Error(`leaderSnapshot, ${what}: ${e.message}`);
+      });
+      await expectInvalid(() => observeLeader(loose(id), { session: closed }).next(), 'id', closed).catch((e: Error) => {
+        throw new Error(`observeLeader, ${what}: ${e.message}`);
+      });
+    }
+  } finally {
+    await closed.close();
+  }
+});
+
+test('bad options are rejected before any I/O, naming the option', async () => {
+  const [port] = await freePorts(1);
+  const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 2000 });
+  const yes = (): boolean => true;
+  try {
+    const cases: Array<[string, () => Promise<unknown> | unknown, string]> = [
+      ['regionLeader options not an object', () => regionLeader('ok', loose(5)), 'options'],
+      ['regionLeader signal not an AbortSignal', () => regionLeader('ok', { session: closed, signal: loose({ aborted: false }) }), 'options.signal'],
+      ['regionLeader session not a Session', () => regionLeader('ok', { session: loose({ connection() {} }) }), 'options.session'],
+      ['globalLeader no options', () => globalLeader('ok', loose(undefined)), 'options.isLeaderRegion'],
+      ['globalLeader isLeaderRegion missing', () => globalLeader('ok', loose({ session: closed })), 'options.isLeaderRegion'],
+      ['globalLeader isLeaderRegion a boolean', () => globalLeader('ok', { session: closed, isLeaderRegion: loose(true) }), 'options.isLeaderRegion'],
+      ['globalLeader isLeaderRegion a string', () => globalLeader('ok', { session: closed, isLeaderRegion: loose('yes') }), 'options.isLeaderRegion'],
+      ['globalLeader recheckMs 0', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, recheckMs: 0 }), 'options.recheckMs'],
+      ['globalLeader recheckMs negative', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, recheckMs: -5 }), 'options.recheckMs'],
+      ['globalLeader recheckMs NaN', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, recheckMs: NaN }), 'options.recheckMs'],
+      ['globalLeader recheckMs a string', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, recheckMs: loose('100') }), 'options.recheckMs'],
+      ['globalLeader signal not an AbortSignal', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, signal: loose(new AbortController()) }), 'options.signal'],
+      ['globalLeader changes a string', () => globalLeader('ok', { session: closed, isLeaderRegion: yes, changes: loose('change') }), 'options.changes'],
+      ['observeLeader signal not an AbortSignal', () => observeLeader('ok', { session: closed, signal: loose({}) }).next(), 'options.signal'],
+    ];
+    for (const [what, run, argument] of cases) {
+      await expectInvalid(run, argument, closed).catch((e: Error) => {
+        throw new Error(`${what}: ${e.message}`);
+      });
+    }
+  } finally {
+    await closed.close();
+  }
+});
+
+test('a bad call against a live server creates nothing and leaves the session unconnected', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const s = env.session({ sessionTimeoutMs: 3000 });
+    const calls: Array<() => Promise<unknown>> = [
+      ...badIds.map(([, id]) => () => regionLeader(loose(id), { session: s })),
+      () => regionLeader('fine', { session: s, signal: loose('abort') }),
+      () => globalLeader('fine', { session: s, isLeaderRegion: loose(null) }),
+      () => globalLeader('fine', { session: s, isLeaderRegion: () => true, recheckMs: 0 }),
+      () => globalLeader('fine', { session: s, isLeaderRegion: () => true, recheckMs: -1 }),
+    ];
+    for (const call of calls) await assert.rejects(call(), InvalidArgumentError);
+    assert.equal(s.state, 'idle');
+    assert.deepEqual(await listTree(connectString, env.root), []);
+  } finally {
+    await env.finish({ strict: true });
+  }
+});
+
+test('a valid call on the closed port fails with ConnectTimeoutError, so the checks above are meaningful', async () => {
+  const [port] = await freePorts(1);
+  const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  try {
+    await assert.rejects(leaderSnapshot('fine', { session: closed }), ConnectTimeoutError);
+  } finally {
+    await closed.close();
+  }
+});
