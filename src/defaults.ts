@@ -76,5 +76,9 @@ export function setRegionLockNamespace(ns: string): void {
 export function regionLockNamespace(): string {
   if (namespace !== undefined) return namespace;
   const env = process.env.ZOOSYNC_NAMESPACE;
-  return env !== undefined && env.trim() !== '' ? validateNamespace(env) : DEFAULT_REGION_LOCK_NAMESPACE;
+  if (env === undefined || env.trim() === '') return DEFAULT_REGION_LOCK_NAMESPACE;
+  if (env !== envNamespace.raw) envNamespace = { raw: env, valid: validateNamespace(env) };
+  return envNamespace.valid;
 }
+
+let envNamespace = { raw: '', valid: '' };

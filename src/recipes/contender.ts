@@ -55,13 +55,22 @@ export interface Position {
   node: CreatedNode;
   data: Buffer;
   guard: NodeGuard;
-  /** Set when the guard reports our node taken; read by the holder's handle. */
-  onGuardEnd: (handler: (why: GuardEnd) => void) => void;
 }
 
 class OwnNodeGone extends ZoosyncError {
   constructor() {
     super('our node vanished while waiting', 'ZOOSYNC_INTERNAL_RETRY', true);
+  }
+}
+
+/** Parents where our last create found others: there we expect to wait, so we guard our node at once. */
+const contended = new Map<string, boolean>();
+
+function noteContention(parent: string, seen: boolean): void {
+  if (!seen) contended.delete(parent);
+  else if (!contended.has(parent)) {
+    if (contended.size >= 10_000) contended.clear();
+    contended.set(parent, true);
   }
 }
 
@@ -75,14 +84,17 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let data = opts.lease?.initialData() ?? Buffer.alloc(0);
     let conn: Connection;
     let created: { node: CreatedNode; children: string[]; childWatch: boolean };
-    // Until our node's own watch is set, the child watch left by the create's batch guards it.
-    let onChildren: (() => void) | undefined;
+    let guard: NodeGuard;
     try {
       conn = await opts.session.connection();
+      // Until our node's own watch is set, the child watch left by the create's batch guards it.
+      const g = (guard = new NodeGuard(conn, data));
+      const lazyGuard = !opts.eagerGuard && contended.get(opts.parent) !== true;
       const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
-        ...(opts.eagerGuard ? {} : { onChildren: () => onChildren?.() }),
+        ...(lazyGuard ? { onChildren: () => g.arm() } : {}),
       });
       created = await withDeadline(create, opts, conn, false);
+      noteContention(opts.parent, created.children.length > 1);
     } catch (error) {
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
       if ((isRetryable(error) || unreachable) && !expired(opts)) {
@@ -93,30 +105,12 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       throw error;
     }
     const { node } = created;
-    let guardHandler: ((why: GuardEnd) => void) | undefined;
-    let guardEnd: GuardEnd | undefined;
-    let guardFired: (v: string) => void = () => undefined;
-    const guardGone = new Promise<string>((resolve) => (guardFired = resolve));
-    const guard = new NodeGuard(conn, node.path, data, (why) => {
-      guardEnd = why;
-      guardFired('guard');
-      guardHandler?.(why);
-    });
+    guard.path = node.path;
     // A waiter watches its own node at once: a hand-off must never reach a node someone deleted.
-    if (created.childWatch && sortBySequence(created.children)[0] === node.name) onChildren = () => guard.arm();
-    else guard.arm();
-    const position: Position = {
-      conn,
-      node,
-      data,
-      guard,
-      onGuardEnd: (handler) => {
-        guardHandler = handler;
-        if (guardEnd) handler(guardEnd);
-      },
-    };
+    if (!created.childWatch || sortBySequence(created.children)[0] !== node.name) guard.arm();
+    const position: Position = { conn, node, data, guard };
     try {
-      data = await waitTurn(opts, position, created.children, () => guardEnd, guardGone);
+      data = await waitTurn(opts, position, created.children);
       position.data = data;
       return position;
     } catch (error) {
@@ -166,10 +160,9 @@ async function waitTurn(
   opts: ContendOptions,
   pos: Position,
   initialChildren: string[],
-  guardEnd: () => GuardEnd | undefined,
-  guardGone: Promise<string>,
 ): Promise<Buffer> {
-  const { conn, node } = pos;
+  const { conn, node, guard } = pos;
+  const guardEnd = (): GuardEnd | undefined => guard.end;
   let data = pos.data;
   let children = initialChildren;
   const list = async (): Promise<string[]> => conn.request({ op: 'getChildren', path: opts.parent });
@@ -204,7 +197,7 @@ async function waitTurn(
       if (predDeadline !== undefined) timers.push({ at: performance.now() + (predDeadline - Date.now()), value: 'pred-expired' });
       const refresh = opts.lease?.refreshAt(data);
       if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
-      const cause = await waitFirst({ promises: [watchFired, guardGone], signal: opts.signal, lost: conn.signal, timers });
+      const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
       wakeChannel.publish({ path: node.path, predecessor: pred, cause });
       if (cause === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
       if (cause === 'guard') throw new OwnNodeGone();

@@ -7,10 +7,11 @@ import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
-import type { Connection } from '../zk/connection.js';
+import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { deleteUntilGone } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { contend, type Position } from './contender.js';
+import type { NodeGuard } from './node-guard.js';
 
 const debug = createDebug('zoosync:leader');
 
@@ -49,7 +50,7 @@ export async function cleanupRegionLeaders(): Promise<void> {
 }
 
 /** An elected leader. Port of Go's `Leader` with a reason, a signal and a fencing token. */
-export class Leader extends EventEmitter implements AsyncDisposable {
+export class Leader extends EventEmitter implements AsyncDisposable, ConnectionHolder {
   /** The id campaigned for. */
   readonly id: string;
   /** Our election node. */
@@ -60,19 +61,14 @@ export class Leader extends EventEmitter implements AsyncDisposable {
   readonly rescinded: Promise<RescindReason>;
   private readonly abort = new AbortController();
   private readonly conn: Connection;
-  private readonly pos: Position;
+  private readonly guard: NodeGuard;
   private resolveRescinded!: (reason: RescindReason) => void;
   private released: Promise<void> | undefined;
-  private readonly onSuspended = (): void => this.end('session-suspended');
-  private readonly onClosing = (): void => this.end('closed');
-  private readonly onSessionEnd = (): void =>
-    this.end(this.conn.signal.reason instanceof SessionClosedError ? 'closed' : 'session-lost');
-
   /** @internal Built by `campaign`. */
   constructor(id: string, pos: Position) {
     super();
     this.id = id;
-    this.pos = pos;
+    this.guard = pos.guard;
     this.conn = pos.conn;
     this.path = pos.node.path;
     this.fencingToken = pos.node.czxid;
@@ -80,13 +76,15 @@ export class Leader extends EventEmitter implements AsyncDisposable {
     live.add(this);
     debug('elected leader of %s (%s, token %s)', id, this.path, this.fencingToken);
     if (electedChannel.hasSubscribers) electedChannel.publish({ id, path: this.path, fencingToken: this.fencingToken });
-    pos.onGuardEnd((why) => this.end(why === 'deleted' ? 'node-deleted' : 'node-changed'));
-    this.conn.on('suspended', this.onSuspended);
-    this.conn.on('closing', this.onClosing);
-    this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
-    if (this.conn.signal.aborted) this.onSessionEnd();
-    else if (this.conn.isClosing) this.onClosing();
-    else if (this.conn.state !== 'connected') this.onSuspended();
+    pos.guard.setHandler((why) => this.end(why === 'deleted' ? 'node-deleted' : 'node-changed'));
+    this.conn.track(this);
+  }
+
+  /** @internal Hears from the connection: leadership ends on our side as soon as the session is in doubt. */
+  connectionChanged(change: 'suspended' | 'closing' | 'ended'): void {
+    if (change === 'suspended') this.end('session-suspended');
+    else if (change === 'closing') this.end('closed');
+    else this.end(this.conn.signal.reason instanceof SessionClosedError ? 'closed' : 'session-lost');
   }
 
   /** Aborts, with a `LeadershipEndedError`, the moment leadership ends: pass it to the leader's work. */
@@ -112,10 +110,8 @@ export class Leader extends EventEmitter implements AsyncDisposable {
 
   private end(reason: RescindReason): void {
     if (this.released) return;
-    this.conn.off('suspended', this.onSuspended);
-    this.conn.off('closing', this.onClosing);
-    this.conn.signal.removeEventListener('abort', this.onSessionEnd);
-    this.pos.guard.stop();
+    this.conn.untrack(this);
+    this.guard.stop();
     this.abort.abort(new LeadershipEndedError(this.id, reason));
     this.released = deleteUntilGone(this.conn, this.path).then((outcome) => {
       live.delete(this);

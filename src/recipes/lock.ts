@@ -7,10 +7,11 @@ import { channel } from 'node:diagnostics_channel';
 import createDebug from 'debug';
 import { LeaseTooShortError, LockExpiredError, LockLostError, LockReleasedError, withoutStack, type ZoosyncError } from '../errors.js';
 import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
-import type { Connection } from '../zk/connection.js';
+import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { deleteUntilGone } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { contend, type LeasePolicy, type Position } from './contender.js';
+import type { NodeGuard } from './node-guard.js';
 
 const debug = createDebug('zoosync:lock');
 
@@ -68,40 +69,37 @@ export async function acquireLock(opts: AcquireOptions): Promise<Lock> {
 }
 
 /** A held lock. Port of Go's `Lock` interface, with a fencing token, a signal, and a lease that can be extended. */
-export class Lock implements AsyncDisposable {
+export class Lock implements AsyncDisposable, ConnectionHolder {
   /** The full path of our lock node. */
   readonly path: string;
   /** Strictly increases for every new holder of this lock (the node's czxid). */
   readonly fencingToken: bigint;
   private readonly abort = new AbortController();
   private readonly conn: Connection;
-  private readonly pos: Position;
+  private readonly guard: NodeGuard;
   private readonly minHoldForMs: number;
   private deadlineMs: number;
   private timer: NodeJS.Timeout | undefined;
   private released: Promise<void> | undefined;
   private releaseNow: (() => void) | undefined;
-  private readonly onSuspended = (): void => this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));
-  private readonly onClosing = (): void => this.lose(new LockLostError(this.path, 'its session is closing'));
-  private readonly onSessionEnd = (): void =>
-    this.lose(new LockLostError(this.path, 'ZooKeeper session ended', { cause: this.conn.signal.reason }));
-
   /** @internal Built by `acquireLock`. */
   constructor(pos: Position, opts: AcquireOptions) {
-    this.pos = pos;
+    this.guard = pos.guard;
     this.conn = pos.conn;
     this.path = pos.node.path;
     this.fencingToken = pos.node.czxid;
     this.minHoldForMs = opts.minHoldForMs;
     this.deadlineMs = tryDecodeGoTime(pos.data) ?? Date.now() + opts.holdForMs;
     this.armExpiry();
-    pos.onGuardEnd((why) => this.lose(new LockLostError(this.path, `our node was ${why} by someone else`)));
-    this.conn.on('suspended', this.onSuspended);
-    this.conn.on('closing', this.onClosing);
-    this.conn.signal.addEventListener('abort', this.onSessionEnd, { once: true });
-    if (this.conn.signal.aborted) this.onSessionEnd();
-    else if (this.conn.isClosing) this.onClosing();
-    else if (this.conn.state !== 'connected') this.onSuspended();
+    pos.guard.setHandler((why) => this.lose(new LockLostError(this.path, `our node was ${why} by someone else`)));
+    this.conn.track(this);
+  }
+
+  /** @internal Hears from the connection: a suspended, closing or ended session means the lock is no longer safe. */
+  connectionChanged(change: 'suspended' | 'closing' | 'ended'): void {
+    if (change === 'suspended') this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));
+    else if (change === 'closing') this.lose(new LockLostError(this.path, 'its session is closing'));
+    else this.lose(new LockLostError(this.path, 'ZooKeeper session ended', { cause: this.conn.signal.reason }));
   }
 
   /** Aborts when the lock is released, its lease expires, its node is taken, or its session is suspended or lost. */
@@ -129,7 +127,7 @@ export class Lock implements AsyncDisposable {
     this.signal.throwIfAborted();
     const deadline = Date.now() + holdForMs;
     const data = encodeGoTime(deadline);
-    this.pos.guard.expect(data);
+    this.guard.expect(data);
     await this.conn.request({ op: 'setData', path: this.path, data });
     this.signal.throwIfAborted();
     this.deadlineMs = deadline;
@@ -161,10 +159,8 @@ export class Lock implements AsyncDisposable {
   private end(reason: ZoosyncError, keepUntil?: number): void {
     if (this.released) return;
     if (this.timer) clearTimeout(this.timer);
-    this.conn.off('suspended', this.onSuspended);
-    this.conn.off('closing', this.onClosing);
-    this.conn.signal.removeEventListener('abort', this.onSessionEnd);
-    this.pos.guard.stop();
+    this.conn.untrack(this);
+    this.guard.stop();
     if (!this.abort.signal.aborted) this.abort.abort(reason);
     const kept =
       keepUntil === undefined

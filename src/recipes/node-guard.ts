@@ -10,18 +10,21 @@ import type { WatchEvent } from '../zk/requests.js';
 /** Why a guarded node was taken away. */
 export type GuardEnd = 'deleted' | 'changed';
 
-/** One-shot watcher of our own node; `onEnd` fires at most once. */
+/** One-shot watcher of our own node; its handler fires at most once. */
 export class NodeGuard {
+  /** Our node's path, set once the create has answered. */
+  path = '';
   private ended: GuardEnd | undefined;
   private stopped = false;
   private armed = false;
   private readonly ours: Buffer[];
+  private handler: ((why: GuardEnd) => void) | undefined;
+  private endedPromise: Promise<'guard'> | undefined;
+  private resolveEnded: ((v: 'guard') => void) | undefined;
 
   constructor(
     private readonly conn: Connection,
-    readonly path: string,
     data: Buffer,
-    private readonly onEnd: (why: GuardEnd) => void,
   ) {
     this.ours = [data];
   }
@@ -29,6 +32,18 @@ export class NodeGuard {
   /** Why the node was taken away, if it was. */
   get end(): GuardEnd | undefined {
     return this.ended;
+  }
+
+  /** Sets who is told when the node is taken (at once if it already was). */
+  setHandler(handler: (why: GuardEnd) => void): void {
+    this.handler = handler;
+    if (this.ended) handler(this.ended);
+  }
+
+  /** Resolves with 'guard' once the node is taken. */
+  whenEnded(): Promise<'guard'> {
+    this.endedPromise ??= this.ended ? Promise.resolve('guard') : new Promise((resolve) => (this.resolveEnded = resolve));
+    return this.endedPromise;
   }
 
   /** Sets the watch on our node (once; later calls do nothing); reports at once if it is already gone. */
@@ -79,6 +94,7 @@ export class NodeGuard {
   private fire(why: GuardEnd): void {
     if (this.stopped || this.ended) return;
     this.ended = why;
-    this.onEnd(why);
+    this.resolveEnded?.('guard');
+    this.handler?.(why);
   }
 }

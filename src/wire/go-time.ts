@@ -51,7 +51,8 @@ export function encodeGoTime(ms: number | bigint): Buffer {
   if (seconds < INT64_MIN || seconds > INT64_MAX) {
     throw new InvalidArgumentError('ms', `instant ${String(ms)} is outside Go's time.Time range`);
   }
-  const buf = Buffer.alloc(V1_LENGTH);
+  // Every byte is written below; the pooled allocation keeps a held lock's heap small.
+  const buf = Buffer.allocUnsafe(V1_LENGTH);
   buf.writeUInt8(V1, 0);
   buf.writeBigInt64BE(seconds, 1);
   buf.writeInt32BE(Number(nanos), 9);

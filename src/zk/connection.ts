@@ -10,6 +10,12 @@ import { type Op, type OpResult, type Stat, type WatchEvent, type Watcher, reque
 
 const debug = createDebug('zoosync:session');
 
+/** Something held on a connection (a lock, a leadership) that must hear at once when it can no longer be trusted. */
+export interface ConnectionHolder {
+  /** `suspended`: no contact; `closing`: close() began; `ended`: the session is lost or closed. */
+  connectionChanged(change: 'suspended' | 'closing' | 'ended'): void;
+}
+
 /** The states a connection moves through; `lost` and `closed` are final. */
 export type ConnectionState = 'connecting' | 'connected' | 'suspended' | 'lost' | 'closed';
 
@@ -38,6 +44,7 @@ export class Connection extends EventEmitter {
   /** Requests awaiting a reply: how to fail each, and when it was sent (performance.now()). */
   private readonly pending = new Map<(error: Error) => void, number>();
   private connectedAt = 0;
+  private readonly holders = new Set<ConnectionHolder>();
   private readonly checkTimer: NodeJS.Timeout;
   private stateValue: ConnectionState = 'connecting';
   private everConnected = false;
@@ -159,6 +166,23 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /** Tells `holder` of suspension, closing and the end of the session, until `untrack`; at once if one already happened. */
+  track(holder: ConnectionHolder): void {
+    if (this.signal.aborted) holder.connectionChanged('ended');
+    else if (this.closing) holder.connectionChanged('closing');
+    else if (this.stateValue !== 'connected') holder.connectionChanged('suspended');
+    else this.holders.add(holder);
+  }
+
+  /** Stops telling `holder`. */
+  untrack(holder: ConnectionHolder): void {
+    this.holders.delete(holder);
+  }
+
+  private tell(change: 'suspended' | 'closing' | 'ended'): void {
+    for (const holder of [...this.holders]) holder.connectionChanged(change);
+  }
+
   /** Runs `fn`, which sends several requests, so that they leave in one socket write. */
   batch<T>(fn: () => T): T {
     const socket = this.cm.socket;
@@ -176,6 +200,7 @@ export class Connection extends EventEmitter {
     if (this.killed) return;
     this.closing = true;
     this.emit('closing');
+    this.tell('closing');
     if (this.stateValue === 'connected') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(2000, this.timeoutMs));
@@ -237,6 +262,7 @@ export class Connection extends EventEmitter {
     this.suspendedAt = now();
     debug('connection %d: suspended (%s)', this.id, why);
     this.emit('suspended', why);
+    this.tell('suspended');
   }
 
   private checkLiveness(interval: number): void {
@@ -291,6 +317,7 @@ export class Connection extends EventEmitter {
     for (const fail of [...this.pending.keys()]) fail(reason);
     this.pending.clear();
     this.abort.abort(reason);
+    this.tell('ended');
     this.emit(state, reason);
   }
 }
