@@ -56,7 +56,7 @@ export function buildFigures({ cfg, phases, rounds, held, kills }: FigureInput):
     { label: '  p50', fig: figure(has ? per((r) => r.floorB!.p50) : []), unit: 'ms' },
     { label: '  p99', fig: figure(has ? per((r) => r.floorB!.p99) : []), unit: 'ms' },
     { label: '  CPU per op: client / server', text: `${num(cpu('floorB', 'client'))} / ${num(cpu('floorB', 'server'))}`, unit: 'µs' },
-    { label: 'floor c: bare, the recipe\'s 4 requests', fig: figure(has ? per((r) => r.floorC!.opsPerSec) : []), unit: 'ops/s', note: 'create+getChildren, exists, delete' },
+    { label: 'floor c: bare, the requests a lock+unlock sends', fig: figure(has ? per((r) => r.floorC!.opsPerSec) : []), unit: 'ops/s', note: 'create+getChildren(watch) pipelined, delete' },
     { label: '  p50', fig: figure(has ? per((r) => r.floorC!.p50) : []), unit: 'ms' },
     { label: '  CPU per op: client / server', text: `${num(cpu('floorC', 'client'))} / ${num(cpu('floorC', 'server'))}`, unit: 'µs' },
     { label: 'zoosync regionLock + unlock', fig: lockRate, unit: 'ops/s' },

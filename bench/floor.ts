@@ -17,7 +17,7 @@ interface RawClient {
   create(path: string, data: Buffer | undefined, mode: number, cb: Cb<string>): void;
   remove(path: string, version: number, cb: (err: ZkErr | null) => void): void;
   getChildren(path: string, cb: Cb<string[]>): void;
-  exists(path: string, watcher: (event: unknown) => void, cb: Cb<unknown>): void;
+  getChildren(path: string, watcher: (event: unknown) => void, cb: Cb<string[]>): void;
   mkdirp(path: string, cb: Cb<string>): void;
 }
 interface ZkModule {
@@ -80,9 +80,9 @@ export class Floor {
   }
 
   /**
-   * (c) the lock recipe's own requests, bare: create ephemeral-sequential and getChildren pipelined,
-   * then an exists watch on the new node (not awaited), then delete. Separates the protocol's cost
-   * from zoosync's own code.
+   * (c) the requests an uncontended lock+unlock sends, bare: create ephemeral-sequential and
+   * getChildren (leaving a child watch, the holder's guard) pipelined, then delete. Separates the
+   * protocol's cost from zoosync's own code.
    */
   async recipeRequests(ops: number): Promise<LoopResult> {
     const prefix = `${this.parent}/lock-`;
@@ -90,10 +90,9 @@ export class Floor {
     return loopResult(
       await loop(ops, async () => {
         const created = this.call<string>((cb) => this.c.create(prefix, undefined, EPHEMERAL_SEQUENTIAL, cb));
-        const listed = this.call<string[]>((cb) => this.c.getChildren(this.parent, cb));
+        const listed = this.call<string[]>((cb) => this.c.getChildren(this.parent, ignore, cb));
         const p = await created;
         await listed;
-        this.c.exists(p, ignore, ignore);
         await this.call<void>((cb) => this.c.remove(p, -1, (e) => cb(e, undefined)));
       }),
     );

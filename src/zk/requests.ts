@@ -89,6 +89,11 @@ export function watchEventOf(event: ClientEvent): WatchEvent {
   return { type: EVENT_TYPES[event.type] ?? 'changed', path: event.path };
 }
 
+/** Adapts a watcher to the client's callback; built here so a pending watch keeps nothing else of its request alive. */
+function clientWatcher(watch: Watcher): (event: ClientEvent) => void {
+  return (event) => watch(watchEventOf(event));
+}
+
 /** Converts a jute Stat record. */
 export function statOf(s: JuteStat): Stat {
   return {
@@ -163,8 +168,7 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
           if (e && e.code !== -101) return fail(e, op.path);
           const exists = !e;
           if (op.watch) {
-            const w = op.watch;
-            const cb = (ev: ClientEvent): void => w(watchEventOf(ev));
+            const cb = clientWatcher(op.watch);
             if (exists) cm.registerDataWatcher(op.path, cb);
             else cm.registerExistenceWatcher(op.path, cb);
           }
@@ -177,8 +181,7 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
         finish: (e, r) => {
           if (e) return fail(e, op.path);
           if (op.watch) {
-            const w = op.watch;
-            cm.registerDataWatcher(op.path, (ev) => w(watchEventOf(ev)));
+            cm.registerDataWatcher(op.path, clientWatcher(op.watch));
           }
           return { data: (r!.payload.data as Buffer | null) ?? Buffer.alloc(0), stat: statOf(r!.payload.stat) };
         },
@@ -192,8 +195,7 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
         finish: (e, r) => {
           if (e) return fail(e, op.path);
           if (op.watch) {
-            const w = op.watch;
-            cm.registerChildWatcher(op.path, (ev) => w(watchEventOf(ev)));
+            cm.registerChildWatcher(op.path, clientWatcher(op.watch));
           }
           return r!.payload.children as string[];
         },
