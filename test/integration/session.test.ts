@@ -102,7 +102,7 @@ test('silence is noticed within 2/3 of the session timeout; a reconnect keeps th
     proxy.silence();
     const noticedAfter = (await suspended) - silencedAt;
     t.diagnostic(`silence noticed after ${noticedAfter.toFixed(0)} ms (session timeout ${timeout} ms)`);
-    assert.ok(noticedAfter <= (timeout * 2) / 3 + 50, `noticed after ${noticedAfter} ms`);
+    assert.ok(noticedAfter <= (timeout * 2) / 3 + 100, `noticed after ${noticedAfter} ms`);
     assert.equal(s.signal.aborted, false, 'suspended is not lost');
     const reconnected = when(s, 'reconnected');
     proxy.pass();
@@ -130,7 +130,7 @@ test('a paused server is noticed as silence, then the session is declared lost b
     const suspendedAfter = (await suspended) - pausedAt;
     const lostAfter = (await lost) - pausedAt;
     t.diagnostic(`paused server: suspended after ${suspendedAfter.toFixed(0)} ms, lost after ${lostAfter.toFixed(0)} ms (timeout ${timeout} ms)`);
-    assert.ok(suspendedAfter <= (timeout * 2) / 3 + 50, `suspended after ${suspendedAfter} ms`);
+    assert.ok(suspendedAfter <= (timeout * 2) / 3 + 100, `suspended after ${suspendedAfter} ms`);
     assert.ok(lostAfter <= timeout + 100, `lost after ${lostAfter} ms`);
     assert.ok(oldSignal.aborted);
     assert.ok(oldSignal.reason instanceof SessionLostError);
