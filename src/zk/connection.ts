@@ -6,6 +6,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
 import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
+import { PendingRequests } from './pending.js';
 import { type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor, watchEventOf } from './requests.js';
 
 const debug = createDebug('zoosync:session');
@@ -41,8 +42,7 @@ export class Connection extends EventEmitter {
   private readonly client: ZkClient;
   private readonly cm: ConnectionManager;
   private readonly abort = new AbortController();
-  /** Requests awaiting a reply: how to fail each, and when it was sent (performance.now()). */
-  private readonly pending = new Map<(error: Error) => void, number>();
+  private readonly pending = new PendingRequests();
   private connectedAt = 0;
   private readonly holders = new Set<ConnectionHolder>();
   private readonly checkTimer: NodeJS.Timeout;
@@ -144,25 +144,9 @@ export class Connection extends EventEmitter {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.closing) return Promise.reject(new SessionClosedError());
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (error: Error): void => {
-        this.pending.delete(fail);
-        if (settled) return;
-        settled = true;
-        reject(error);
-      };
-      this.pending.set(fail, now());
+      const settle = this.pending.add(resolve, reject);
       const { request, finish } = requestFor(op, this.cm);
-      this.cm.queue(request, (error, response) => {
-        this.pending.delete(fail);
-        if (settled) return;
-        settled = true;
-        try {
-          resolve(finish(error, response) as OpResult<T>);
-        } catch (failure) {
-          reject(failure);
-        }
-      });
+      this.cm.queue(request, (error, response) => settle(() => finish(error, response) as OpResult<T>));
     });
   }
 
@@ -286,21 +270,10 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /**
-   * Fails requests left unanswered for the read timeout while connected (their bytes were lost,
-   * or the client dropped them on a reply mismatch without calling back); true if there were any.
-   */
+  /** Fails requests left unanswered for the read timeout while connected; true if there were any. */
   private failStuckRequests(t: number, readTimeout: number): boolean {
     // Requests queued while disconnected count from the reconnect.
-    if (t - this.connectedAt <= readTimeout) return false;
-    let stuck = false;
-    for (const [fail, sentAt] of this.pending) {
-      if (sentAt < t - readTimeout) {
-        stuck = true;
-        fail(new ConnectionLossError('no reply to a request within the read timeout'));
-      }
-    }
-    return stuck;
+    return t - this.connectedAt > readTimeout && this.pending.failOlderThan(t - readTimeout);
   }
 
   private end(state: 'lost' | 'closed', reason: ZoosyncError): void {
@@ -314,8 +287,7 @@ export class Connection extends EventEmitter {
     this.client.removeAllListeners();
     this.stateValue = state;
     debug('connection %d: %s (%s)', this.id, state, reason.message);
-    for (const fail of [...this.pending.keys()]) fail(reason);
-    this.pending.clear();
+    this.pending.failAll(reason);
     this.abort.abort(reason);
     this.tell('ended');
     this.emit(state, reason);

@@ -1,0 +1,51 @@
+/**
+ * The requests a connection has in flight, each settled exactly once: by its reply, by the end
+ * of the session, or as a connection loss when it went unanswered for the read timeout (its bytes
+ * were lost, or node-zookeeper-client dropped it on a reply mismatch without calling back).
+ */
+import { ConnectionLossError } from '../errors.js';
+
+/** The in-flight requests of one connection. */
+export class PendingRequests {
+  /** How to fail each request, and when it was queued (performance.now()). */
+  private readonly fails = new Map<(error: Error) => void, number>();
+
+  /** Tracks a request: returns its `settle` for the reply and registers how to fail it otherwise. */
+  add<T>(resolve: (value: T) => void, reject: (error: unknown) => void): (outcome: () => T) => void {
+    let settled = false;
+    const fail = (error: Error): void => {
+      this.fails.delete(fail);
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    this.fails.set(fail, performance.now());
+    return (outcome) => {
+      this.fails.delete(fail);
+      if (settled) return;
+      settled = true;
+      try {
+        resolve(outcome());
+      } catch (failure) {
+        reject(failure);
+      }
+    };
+  }
+
+  /** Fails every request queued before `before`; true if there were any. */
+  failOlderThan(before: number): boolean {
+    let stuck = false;
+    for (const [fail, queuedAt] of this.fails) {
+      if (queuedAt < before) {
+        stuck = true;
+        fail(new ConnectionLossError('no reply to a request within the read timeout'));
+      }
+    }
+    return stuck;
+  }
+
+  /** Fails every request with `reason`. */
+  failAll(reason: Error): void {
+    for (const fail of [...this.fails.keys()]) fail(reason);
+  }
+}
