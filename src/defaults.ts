@@ -74,11 +74,14 @@ export function setRegionLockNamespace(ns: string): void {
 
 /** The region lock namespace in force. */
 export function regionLockNamespace(): string {
-  if (namespace !== undefined) return namespace;
-  const env = process.env.ZOOSYNC_NAMESPACE;
-  if (env === undefined || env.trim() === '') return DEFAULT_REGION_LOCK_NAMESPACE;
-  if (env !== envNamespace.raw) envNamespace = { raw: env, valid: validateNamespace(env) };
-  return envNamespace.valid;
+  // process.env is a slow native lookup: read ZOOSYNC_NAMESPACE once, on first use.
+  namespace ??= namespaceFromEnv();
+  return namespace;
 }
 
-let envNamespace = { raw: '', valid: '' };
+function namespaceFromEnv(): string {
+  const env = process.env.ZOOSYNC_NAMESPACE;
+  return env === undefined || env.trim() === '' ? DEFAULT_REGION_LOCK_NAMESPACE : validateNamespace(env);
+}
+
+

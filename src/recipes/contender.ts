@@ -138,6 +138,8 @@ async function pause(opts: ContendOptions, attempt: number): Promise<void> {
 
 /** Races a promise against the wait deadline and the abort signal. */
 async function withDeadline<T>(work: Promise<T>, opts: ContendOptions, conn: Connection, bounded = true): Promise<T> {
+  // Nothing to race: a request already settles when its session ends.
+  if (!opts.signal && (!bounded || opts.deadline === undefined)) return work;
   work.catch(() => undefined);
   const r = await waitFirst<T | 'timeout'>({
     promise: work,

@@ -74,7 +74,10 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
   readonly path: string;
   /** Strictly increases for every new holder of this lock (the node's czxid). */
   readonly fencingToken: bigint;
-  private readonly abort = new AbortController();
+  // Made on first use of `signal`: a caller that never reads it pays for no controller.
+  private abort: AbortController | undefined;
+  /** Why the lock stopped being held (a factory, so a routine unlock builds no error nobody reads). */
+  private endReason: (() => ZoosyncError) | undefined;
   private readonly conn: Connection;
   private readonly guard: NodeGuard;
   private readonly minHoldForMs: number;
@@ -104,7 +107,16 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
 
   /** Aborts when the lock is released, its lease expires, its node is taken, or its session is suspended or lost. */
   get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.endReason) this.abort.abort(this.endReason());
+    }
     return this.abort.signal;
+  }
+
+  /** True until the lock stops being safely held (the moment `signal` aborts). */
+  get isHeld(): boolean {
+    return this.endReason === undefined;
   }
 
   /** The lease deadline as published in the node (Unix ms). */
@@ -114,7 +126,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
 
   /** Releases the lock; resolves once our node is gone (or our session is, which removes it). Idempotent. */
   unlock(): Promise<void> {
-    if (!this.released) this.end(withoutStack(() => new LockReleasedError(this.path)));
+    if (!this.released) this.end(() => withoutStack(() => new LockReleasedError(this.path)));
     else this.releaseNow?.();
     return this.released!;
   }
@@ -124,12 +136,12 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
     if (typeof holdForMs !== 'number' || !Number.isFinite(holdForMs) || holdForMs < this.minHoldForMs) {
       throw new LeaseTooShortError('holdForMs', this.minHoldForMs, holdForMs);
     }
-    this.signal.throwIfAborted();
+    if (this.endReason) throw this.signal.reason;
     const deadline = Date.now() + holdForMs;
     const data = encodeGoTime(deadline);
     this.guard.expect(data);
     await this.conn.request({ op: 'setData', path: this.path, data });
-    this.signal.throwIfAborted();
+    if (this.endReason) throw this.signal.reason;
     this.deadlineMs = deadline;
     this.armExpiry();
   }
@@ -150,18 +162,22 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
   }
 
   private lose(reason: ZoosyncError, keepUntil?: number): void {
-    if (this.abort.signal.aborted) return;
+    if (this.endReason) return;
     debug('lost %s: %s', this.path, reason.message);
-    this.end(reason, keepUntil);
+    this.end(() => reason, keepUntil);
   }
 
   /** Aborts the signal now and deletes our node, at once or, for an expired lease, at its published deadline. */
-  private end(reason: ZoosyncError, keepUntil?: number): void {
+  private end(reason: () => ZoosyncError, keepUntil?: number): void {
     if (this.released) return;
     if (this.timer) clearTimeout(this.timer);
     this.conn.untrack(this);
     this.guard.stop();
-    if (!this.abort.signal.aborted) this.abort.abort(reason);
+    if (!this.endReason) {
+      let made: ZoosyncError | undefined;
+      this.endReason = () => (made ??= reason());
+      this.abort?.abort(this.endReason());
+    }
     const kept =
       keepUntil === undefined
         ? Promise.resolve()
