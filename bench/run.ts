@@ -14,7 +14,6 @@ import { regionLock, Session } from '../src/index.js';
 import { regionLockNamespace } from '../src/defaults.js';
 import { reaperFor } from '../src/recipes/reaper.js';
 import { regionLeaderPath, regionLockPath } from '../src/wire/paths.js';
-import { JVM_FLAGS } from '../test/harness/zk-process.js';
 import { ensureZooKeeper, externalHosts, startStandalone, stopAll, type ZkServer } from '../test/harness/index.js';
 import { killAllWorkers, startWorker } from './child.js';
 import { Contention } from './contend.js';
@@ -72,13 +71,11 @@ async function main(): Promise<void> {
     if (!hosts) {
       await ensureZooKeeper();
       // The harness runs the JVM C1-only for quick test startup; a benchmark wants the full JIT.
-      const c1 = JVM_FLAGS.indexOf('-XX:TieredStopAtLevel=1');
-      if (!argv['c1-only'] && c1 !== -1) JVM_FLAGS.splice(c1, 1);
-      server = await startStandalone({ forceSync: cfg.forceSync });
+      server = await startStandalone({ forceSync: cfg.forceSync, fullJit: !argv['c1-only'] });
       hosts = server.connectString;
     }
     const machine = await machineInfo(hosts, server);
-    if (server) machine.server += ` (JVM ${JVM_FLAGS.filter((f) => /^-X/.test(f)).join(' ')})`;
+    if (server) machine.server += ` (JVM ${server.jvmFlags.filter((f) => /^-X/.test(f)).join(' ')})`;
     log(`ZooKeeper ${machine.zookeeper} at ${hosts}; ${cfg.rounds} rounds${quick ? ' (quick)' : ''}`);
     const floor = await Floor.open(hosts, '/zoosync-bench-floor');
     closers.push(() => floor.close());

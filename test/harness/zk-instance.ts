@@ -11,7 +11,7 @@ import {
   unregisterStoppable,
   type Stoppable,
 } from './registry.js';
-import { JVM_FLAGS, MAIN, startWatchdog } from './zk-process.js';
+import { MAIN, startWatchdog } from './zk-process.js';
 import { javaBin, zkServerAvailable } from './zk-install.js';
 
 /** What `srvr` reports, or 'down' when the server does not answer it. */
@@ -30,6 +30,8 @@ export class ZkServer implements Stoppable {
     readonly port: number,
     readonly dataDir: string,
     private readonly cfgPath: string,
+    /** The JVM flags this server is (re)started with. */
+    readonly jvmFlags: readonly string[],
   ) {
     registerStoppable(this);
   }
@@ -67,7 +69,7 @@ export class ZkServer implements Stoppable {
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(javaBin(), [...JVM_FLAGS, '-cp', found.classpath, MAIN, this.cfgPath], {
+      child = spawn(javaBin(), [...this.jvmFlags, '-cp', found.classpath, MAIN, this.cfgPath], {
         stdio: ['ignore', fd, fd],
       });
     } finally {

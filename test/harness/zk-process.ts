@@ -16,6 +16,11 @@ export const JVM_FLAGS = [
   '-Dorg.slf4j.simpleLogger.showDateTime=true', '-Djava.net.preferIPv4Stack=true',
 ];
 
+/** The JVM flags to start a server with: `fullJit` drops the quick-start C1-only limit (benchmarks want it). */
+export function jvmFlags(fullJit = false): string[] {
+  return fullJit ? JVM_FLAGS.filter((f) => f !== '-XX:TieredStopAtLevel=1') : [...JVM_FLAGS];
+}
+
 /** One ensemble member's quorum ports. */
 export interface Peer {
   id: number;

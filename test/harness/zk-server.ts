@@ -1,7 +1,7 @@
 /** Real ZooKeeper servers on loopback for tests: standalone and ensembles, with kill/pause/restart. */
 import { freePorts, sleep } from './net-util.js';
 import { ZkServer } from './zk-instance.js';
-import { prepareDataDir, type Peer } from './zk-process.js';
+import { jvmFlags, prepareDataDir, type Peer } from './zk-process.js';
 
 export { ZkServer, type ZkMode } from './zk-instance.js';
 export { ensureZooKeeper, externalHosts, zkServerAvailable } from './zk-install.js';
@@ -13,11 +13,13 @@ export interface ZkStartOptions {
   forceSync?: boolean;
   /** How long to wait for the server(s) to serve (default 30 s standalone, 60 s ensemble). */
   startTimeoutMs?: number;
+  /** Run the server's JVM with its full JIT instead of the quick-start C1 tier (benchmarks). */
+  fullJit?: boolean;
 }
 
-function makeServer(clientPort: number, forceSync: boolean, peers: Peer[], id?: number): ZkServer {
-  const { dataDir, cfgPath } = prepareDataDir(clientPort, forceSync, peers, id);
-  return new ZkServer(clientPort, dataDir, cfgPath);
+function makeServer(clientPort: number, opts: ZkStartOptions, peers: Peer[], id?: number): ZkServer {
+  const { dataDir, cfgPath } = prepareDataDir(clientPort, opts.forceSync ?? false, peers, id);
+  return new ZkServer(clientPort, dataDir, cfgPath, jvmFlags(opts.fullJit));
 }
 
 const isBindClash = (s: ZkServer): boolean => /Address already in use|BindException/.test(s.logTail(200));
@@ -26,7 +28,7 @@ const isBindClash = (s: ZkServer): boolean => /Address already in use|BindExcept
 export async function startStandalone(opts: ZkStartOptions = {}): Promise<ZkServer> {
   for (let attempt = 1; ; attempt++) {
     const [port] = await freePorts(1);
-    const server = makeServer(port!, opts.forceSync ?? false, []);
+    const server = makeServer(port!, opts, []);
     try {
       server.spawn();
       await server.waitServing(opts.startTimeoutMs ?? 30_000);
@@ -86,7 +88,7 @@ export async function startEnsemble(n = 3, opts: ZkStartOptions = {}): Promise<Z
       peerPort: ports[3 * i + 1]!,
       electionPort: ports[3 * i + 2]!,
     }));
-    const servers = peers.map((p, i) => makeServer(ports[3 * i]!, opts.forceSync ?? false, peers, p.id));
+    const servers = peers.map((p, i) => makeServer(ports[3 * i]!, opts, peers, p.id));
     const ensemble = new ZkEnsemble(servers);
     try {
       for (const s of servers) s.spawn();
