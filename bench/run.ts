@@ -3,7 +3,7 @@
  * the same run on one ZooKeeper (the harness's standalone server, or ZK_HOSTS). Prints a table and
  * writes the same figures to bench/results/<ISO timestamp>.json.
  * Flags: --quick (short smoke run), --rounds N, --procs N (contending sessions over N child
- * processes), --only uncontended,contended,rescind,held,kill, --force-sync, --c1-only (keep the
+ * processes), --only uncontended,contended,rescind,held,kill, --kill-runs N, --force-sync, --c1-only (keep the
  * harness's C1-only JVM).
  */
 import * as fs from 'node:fs';
@@ -32,6 +32,7 @@ const { values: argv } = parseArgs({
     'force-sync': { type: 'boolean', default: false },
     'c1-only': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'kill-runs': { type: 'string' },
   },
 });
 const quick = argv.quick!;
@@ -46,7 +47,7 @@ const cfg = {
   rescindPerRound: quick ? 5 : 20,
   heldCount: 1000,
   heldRounds: quick ? 1 : 5,
-  killRuns: quick ? 1 : 3,
+  killRuns: Number(argv['kill-runs'] ?? (quick ? 1 : 3)),
   killSessionTimeoutMs: 2000,
   forceSync: argv['force-sync']!,
 };
