@@ -3,6 +3,7 @@
  * the argument and the problem, before any I/O.
  */
 import { InvalidArgumentError, LeaseTooShortError } from './errors.js';
+import { MAX_TIMER_MS } from './recipes/wait.js';
 import { Session } from './zk/session.js';
 
 /** A wait in ms: a non-negative integer (0 means try once). */
@@ -10,6 +11,7 @@ export function waitMs(value: unknown, argument: string): number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidArgumentError(argument, `must be a number of milliseconds, got ${String(value)}`);
   if (value < 0) throw new InvalidArgumentError(argument, `must not be negative, got ${value}`);
   if (!Number.isInteger(value)) throw new InvalidArgumentError(argument, `must be a whole number of milliseconds, got ${value}`);
+  if (value > MAX_TIMER_MS) throw new InvalidArgumentError(argument, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${value}`);
   return value;
 }
 
@@ -17,6 +19,7 @@ export function waitMs(value: unknown, argument: string): number {
 export function leaseMs(value: unknown, argument: string, minimumMs: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidArgumentError(argument, `must be a finite number of milliseconds, got ${String(value)}`);
   if (value < minimumMs) throw new LeaseTooShortError(argument, minimumMs, value);
+  if (value > MAX_TIMER_MS) throw new InvalidArgumentError(argument, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${value}`);
   return value;
 }
 

@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import { ConnectionLossError, ConnectTimeoutError, LockTimeoutError, NoNodeError, SessionLostError, ZoosyncError } from '../errors.js';
 import { sortBySequence } from '../wire/node-name.js';
 import type { Connection } from '../zk/connection.js';
+import type { WatchEvent } from '../zk/requests.js';
 import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { NodeGuard, type GuardEnd } from './node-guard.js';
@@ -79,6 +80,9 @@ const isRetryable = (e: unknown): boolean =>
 
 /** Waits until we hold the lowest node under `parent`; rejects on timeout or abort after removing our node. */
 export async function contend(opts: ContendOptions): Promise<Position> {
+  // The wait limit also bounds connecting and creating, except for a try (waitForMs 0), which
+  // always gets its create's answer.
+  const boundStart = opts.waitForMs !== 0;
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
     let data = opts.lease?.initialData() ?? Buffer.alloc(0);
@@ -86,16 +90,18 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let created: { node: CreatedNode; children: string[]; childWatch: boolean };
     let guard: NodeGuard;
     try {
-      conn = await opts.session.connection();
+      conn = await raceStart(opts.session.connection(), opts, boundStart);
       // Until our node's own watch is set, the child watch left by the create's batch guards it.
       const g = (guard = new NodeGuard(conn, data));
       const lazyGuard = !opts.eagerGuard && contended.get(opts.parent) !== true;
       const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
         ...(lazyGuard ? { onChildren: () => g.arm() } : {}),
       });
-      created = await withDeadline(create, opts, conn, false);
+      const c = conn;
+      created = await withDeadline(create, opts, conn, boundStart, (made) => void deleteUntilGone(c, made.node.path));
       noteContention(opts.parent, created.children.length > 1);
     } catch (error) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
       if ((isRetryable(error) || unreachable) && !expired(opts)) {
         debug('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
@@ -105,7 +111,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       throw error;
     }
     const { node } = created;
-    guard.path = node.path;
+    guard.bind(node.path);
     // A waiter watches its own node at once: a hand-off must never reach a node someone deleted.
     if (!created.childWatch || sortBySequence(created.children)[0] !== node.name) guard.arm();
     const position: Position = { conn, node, data, guard };
@@ -117,7 +123,8 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       guard.stop();
       const outcome = await deleteUntilGone(conn, node.path);
       debug('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
-      if (isRetryable(error) && !expired(opts) && !opts.signal?.aborted) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      if (isRetryable(error) && !expired(opts)) {
         await pause(opts, attempt);
         continue;
       }
@@ -136,26 +143,48 @@ async function pause(opts: ContendOptions, attempt: number): Promise<void> {
   if (ms > 0) await waitFirst({ signal: opts.signal, timers: [{ at: performance.now() + ms, value: 'go' }] });
 }
 
-/** Races a promise against the wait deadline and the abort signal. */
-async function withDeadline<T>(work: Promise<T>, opts: ContendOptions, conn: Connection, bounded = true): Promise<T> {
-  // Nothing to race: a request already settles when its session ends.
-  if (!opts.signal && (!bounded || opts.deadline === undefined)) return work;
+/** Races getting a connection against the abort signal and (if `bounded`) the wait deadline. */
+async function raceStart<T>(work: Promise<T>, opts: ContendOptions, bounded: boolean): Promise<T> {
+  const timed = bounded && opts.deadline !== undefined;
+  if (!opts.signal && !timed) return work;
   work.catch(() => undefined);
   const r = await waitFirst<T | 'timeout'>({
     promise: work,
     signal: opts.signal,
-    lost: conn.signal,
-    timers: opts.deadline === undefined || !bounded ? [] : [{ at: opts.deadline, value: 'timeout' }],
+    timers: timed ? [{ at: opts.deadline!, value: 'timeout' }] : [],
   });
-  if (r === 'timeout') {
-    // The create may still land: remove whatever it made before reporting the timeout.
-    work.then((v) => {
-      const made = v as { node?: CreatedNode };
-      if (made.node) void deleteUntilGone(conn, made.node.path);
-    }, () => undefined);
-    throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
-  }
+  if (r === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
   return r as T;
+}
+
+/**
+ * Races a request against the wait deadline (if `bounded`), the abort signal and the session's
+ * end; when it loses, `abandon` undoes whatever the request still does (a create's node).
+ */
+async function withDeadline<T>(
+  work: Promise<T>,
+  opts: ContendOptions,
+  conn: Connection,
+  bounded = true,
+  abandon?: (value: T) => void,
+): Promise<T> {
+  const timed = bounded && opts.deadline !== undefined;
+  // Nothing to race: a request already settles when its session ends.
+  if (!opts.signal && !timed) return work;
+  work.catch(() => undefined);
+  try {
+    const r = await waitFirst<T | 'timeout'>({
+      promise: work,
+      signal: opts.signal,
+      lost: conn.signal,
+      timers: timed ? [{ at: opts.deadline!, value: 'timeout' }] : [],
+    });
+    if (r === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+    return r as T;
+  } catch (error) {
+    if (abandon) work.then(abandon, () => undefined);
+    throw error;
+  }
 }
 
 async function waitTurn(
@@ -180,47 +209,53 @@ async function waitTurn(
     const predIsHolder = index === 1;
     let fired: ((cause: string) => void) | undefined;
     const watchFired = new Promise<string>((resolve) => (fired = resolve));
-    let got;
+    let watchDone = false;
+    const watcher = (e: WatchEvent): void => {
+      watchDone = true;
+      fired?.(e.type);
+    };
     try {
-      got = await withDeadline(
-        conn.request({ op: 'getData', path: pred, watch: (e) => fired?.(e.type) }),
-        opts,
-        conn,
-      );
-    } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error;
-      children = await withDeadline(list(), opts, conn);
-      continue;
-    }
-    const predDeadline = opts.lease?.deadlineOf(got.data);
-    for (;;) {
-      const timers: Array<{ at: number; value: string }> = [];
-      if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
-      if (predDeadline !== undefined) timers.push({ at: performance.now() + (predDeadline - Date.now()), value: 'pred-expired' });
-      const refresh = opts.lease?.refreshAt(data);
-      if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
-      const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
-      wakeChannel.publish({ path: node.path, predecessor: pred, cause });
-      if (cause === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
-      if (cause === 'guard') throw new OwnNodeGone();
-      if (cause === 'refresh' && refresh) {
-        const next = refresh.data();
-        pos.guard.expect(next);
-        await withDeadline(conn.request({ op: 'setData', path: node.path, data: next }), opts, conn);
-        data = next;
+      let got;
+      try {
+        got = await withDeadline(conn.request({ op: 'getData', path: pred, watch: watcher }), opts, conn);
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+        children = await withDeadline(list(), opts, conn);
         continue;
       }
-      if (cause === 'pred-expired') {
-        debug('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
-        await conn.request({ op: 'delete', path: pred, version: got.stat.version }).catch(() => undefined);
-        children = await withDeadline(list(), opts, conn);
-      } else if (cause === 'deleted' && predIsHolder) {
-        if (guardEnd()) throw new OwnNodeGone();
-        return data;
-      } else if (cause === 'deleted') {
-        children = await withDeadline(list(), opts, conn);
+      const predDeadline = opts.lease?.deadlineOf(got.data);
+      for (;;) {
+        const timers: Array<{ at: number; value: string }> = [];
+        if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
+        if (predDeadline !== undefined) timers.push({ at: performance.now() + (predDeadline - Date.now()), value: 'pred-expired' });
+        const refresh = opts.lease?.refreshAt(data);
+        if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
+        const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
+        wakeChannel.publish({ path: node.path, predecessor: pred, cause });
+        if (cause === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+        if (cause === 'guard') throw new OwnNodeGone();
+        if (cause === 'refresh' && refresh) {
+          const next = refresh.data();
+          pos.guard.expect(next);
+          await withDeadline(conn.request({ op: 'setData', path: node.path, data: next }), opts, conn);
+          data = next;
+          continue;
+        }
+        if (cause === 'pred-expired') {
+          debug('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
+          await conn.request({ op: 'delete', path: pred, version: got.stat.version }).catch(() => undefined);
+          children = await withDeadline(list(), opts, conn);
+        } else if (cause === 'deleted' && predIsHolder) {
+          if (guardEnd()) throw new OwnNodeGone();
+          return data;
+        } else if (cause === 'deleted') {
+          children = await withDeadline(list(), opts, conn);
+        }
+        break;
       }
-      break;
+    } finally {
+      // A wait that ended some other way must not leave its watcher in the client (and re-sent on every reconnect).
+      if (!watchDone) conn.forgetWatch(pred, watcher);
     }
   }
 }

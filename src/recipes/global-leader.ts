@@ -58,6 +58,7 @@ export async function gatedCampaign(gate: GateOptions, run: (signal?: AbortSigna
 }
 
 function watchRegion(gate: GateOptions, leader: Leader): void {
+  if (!leader.isLeader) return;
   let timer: NodeJS.Timeout | undefined;
   const recheck = async (): Promise<void> => {
     if (!leader.isLeader) return;

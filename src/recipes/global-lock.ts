@@ -30,6 +30,7 @@ export async function acquireGlobalLock(opts: AcquireOptions): Promise<Lock> {
     if (error instanceof LockTimeoutError) throw new LockContendedError(opts.path, opts.waitForMs);
     throw error;
   }
+  if (!lock.isHeld) return lock;
   const refresher = setInterval(() => {
     lock.extend(opts.holdForMs).catch((error: unknown) => {
       debug('failed to refresh global lock %s: %s', lock.path, (error as Error).message);

@@ -77,7 +77,7 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
     debug('elected leader of %s (%s, token %s)', id, this.path, this.fencingToken);
     if (electedChannel.hasSubscribers) electedChannel.publish({ id, path: this.path, fencingToken: this.fencingToken });
     pos.guard.setHandler((why) => this.end(why === 'deleted' ? 'node-deleted' : 'node-changed'));
-    this.conn.track(this);
+    if (!this.released) this.conn.track(this);
   }
 
   /** @internal Hears from the connection: leadership ends on our side as soon as the session is in doubt. */
@@ -123,6 +123,13 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
     if ((reason === 'node-deleted' || reason === 'node-changed') && remotelyRescindedChannel.hasSubscribers) {
       remotelyRescindedChannel.publish({ id: this.id, path: this.path, reason });
     }
-    this.emit('rescinded', reason);
+    try {
+      this.emit('rescinded', reason);
+    } catch (error) {
+      // A throwing listener is the caller's bug: report it as EventEmitter would, after our bookkeeping.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 }

@@ -5,13 +5,14 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import createDebug from 'debug';
-import { LeaseTooShortError, LockExpiredError, LockLostError, LockReleasedError, withoutStack, type ZoosyncError } from '../errors.js';
+import { LockExpiredError, LockLostError, LockReleasedError, withoutStack, type ZoosyncError } from '../errors.js';
 import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { deleteUntilGone } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { contend, type LeasePolicy, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
+import { leaseMs } from '../validate.js';
 
 const debug = createDebug('zoosync:lock');
 
@@ -95,7 +96,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
     this.deadlineMs = tryDecodeGoTime(pos.data) ?? Date.now() + opts.holdForMs;
     this.armExpiry();
     pos.guard.setHandler((why) => this.lose(new LockLostError(this.path, `our node was ${why} by someone else`)));
-    this.conn.track(this);
+    if (!this.released) this.conn.track(this);
   }
 
   /** @internal Hears from the connection: a suspended, closing or ended session means the lock is no longer safe. */
@@ -133,14 +134,16 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
 
   /** Pushes the lease deadline to now + `holdForMs`; rejects with the signal's reason if the lock is no longer held. */
   async extend(holdForMs: number): Promise<void> {
-    if (typeof holdForMs !== 'number' || !Number.isFinite(holdForMs) || holdForMs < this.minHoldForMs) {
-      throw new LeaseTooShortError('holdForMs', this.minHoldForMs, holdForMs);
-    }
+    leaseMs(holdForMs, 'holdForMs', this.minHoldForMs);
     if (this.endReason) throw this.signal.reason;
     const deadline = Date.now() + holdForMs;
     const data = encodeGoTime(deadline);
     this.guard.expect(data);
-    await this.conn.request({ op: 'setData', path: this.path, data });
+    try {
+      await this.conn.request({ op: 'setData', path: this.path, data });
+    } catch (error) {
+      throw this.endReason ? this.signal.reason : error;
+    }
     if (this.endReason) throw this.signal.reason;
     this.deadlineMs = deadline;
     this.armExpiry();

@@ -3,7 +3,7 @@
  * holder or leader learns that an operator (or a Go contender reaping an expired lease) took
  * its node away.
  */
-import { ConnectionLossError, NoNodeError } from '../errors.js';
+import { ConnectionLossError, NoNodeError, SessionClosedError, SessionLostError } from '../errors.js';
 import type { Connection } from '../zk/connection.js';
 import type { WatchEvent } from '../zk/requests.js';
 
@@ -12,8 +12,9 @@ export type GuardEnd = 'deleted' | 'changed';
 
 /** One-shot watcher of our own node; its handler fires at most once. */
 export class NodeGuard {
-  /** Our node's path, set once the create has answered. */
+  /** Our node's path, known once the create has answered (`bind`). */
   path = '';
+  private armWhenBound = false;
   private ended: GuardEnd | undefined;
   private stopped = false;
   private armed = false;
@@ -49,13 +50,26 @@ export class NodeGuard {
   /** Sets the watch on our node (once; later calls do nothing); reports at once if it is already gone. */
   arm(): void {
     if (this.stopped || this.ended || this.armed) return;
+    // A notification can arrive in the same read as the create's reply, before we know our path.
+    if (this.path === '') {
+      this.armWhenBound = true;
+      return;
+    }
     this.armed = true;
     this.watchData();
   }
 
+  /** Sets our node's path, arming the watch if that was asked for before the path was known. */
+  bind(path: string): void {
+    this.path = path;
+    if (this.armWhenBound) this.arm();
+  }
+
   /** Records data we are about to write ourselves, so our own change is not taken for someone else's. */
   expect(data: Buffer): void {
+    // Our own last writes only: a write still in flight and the one before it.
     this.ours.push(data);
+    if (this.ours.length > 3) this.ours.shift();
   }
 
   /** Stops reporting. */
@@ -81,8 +95,12 @@ export class NodeGuard {
 
   private onReadError(error: unknown): void {
     if (error instanceof NoNodeError) this.fire('deleted');
-    else if (error instanceof ConnectionLossError && !this.stopped) setTimeout(() => this.retry(), 20).unref();
-    // Session loss is handled by the owner through the connection's signal.
+    else if (error instanceof ConnectionLossError) {
+      if (!this.stopped) setTimeout(() => this.retry(), 20).unref();
+    } else if (!(error instanceof SessionLostError || error instanceof SessionClosedError)) {
+      // We can no longer vouch for the node: fail safe. (Session loss is the owner's to handle.)
+      this.fire('changed');
+    }
   }
 
   private retry(): void {

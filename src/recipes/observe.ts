@@ -47,7 +47,7 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
       name,
       path: `${parent}/${name}`,
       sequence: parseSequence(name)!,
-      sessionId: stat.ephemeralOwner.toString(16),
+      sessionId: BigInt.asUintN(64, stat.ephemeralOwner).toString(16).padStart(16, '0'),
       czxid: stat.czxid,
       guid: guidOf(name),
     });
@@ -60,10 +60,10 @@ export async function* observe(session: Session, parent: string, signal?: AbortS
   while (!signal?.aborted) {
     let poke: () => void = () => undefined;
     const changed = new Promise<string>((resolve) => (poke = () => resolve('changed')));
+    const conn = await session.connection();
     yield await snapshot(session, parent, () => poke());
     try {
-      const conn = session.current;
-      await waitFirst({ promise: changed, signal, lost: conn?.signal });
+      await waitFirst({ promise: changed, signal, lost: conn.signal });
     } catch {
       if (signal?.aborted) return;
     }

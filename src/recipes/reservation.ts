@@ -1,8 +1,8 @@
 /**
  * Reservations (Go `NewReservation`/`AnonymousRelease`): an item held until its TTL passes,
  * releasable by anyone. The node `<path>/reserve-<id>` holds the expiry as Go's
- * `time.Time.MarshalBinary`. Taking over an expired one is one atomic multi (a delete that checks
- * the version read, then the create), so two racing `reserve` calls never both succeed.
+ * `time.Time.MarshalBinary`. Taking over an expired one is a write conditional on the version
+ * read (not Go's read-delete-create), so two racing `reserve` calls never both succeed.
  */
 import createDebug from 'debug';
 import { BadVersionError, NodeExistsError, NoNodeError, ReservedError } from '../errors.js';
@@ -45,17 +45,13 @@ export async function reserve(session: Session, parent: string, node: string, tt
     // Undecodable data counts as expired, as in Go (a zero time is before now).
     if (expires !== undefined && expires > Date.now()) throw new ReservedError(node);
     try {
-      await conn.request({
-        op: 'multi',
-        ops: [
-          { op: 'delete', path: node, version: current.stat.version },
-          { op: 'create', path: node, data, mode: CreateMode.PERSISTENT },
-        ],
-      });
+      // In place, conditional on the version we read: versions only grow, so of two callers that
+      // read the same expired reservation exactly one write succeeds.
+      await conn.request({ op: 'setData', path: node, data, version: current.stat.version });
       debug('took over expired reservation %s', node);
       return;
     } catch (error) {
-      if (!(error instanceof BadVersionError || error instanceof NoNodeError || error instanceof NodeExistsError)) throw error;
+      if (!(error instanceof BadVersionError || error instanceof NoNodeError)) throw error;
     }
   }
   throw new ReservedError(node);

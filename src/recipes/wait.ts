@@ -3,6 +3,9 @@
  * end of a session) and clean up every listener and timer afterwards, whichever won.
  */
 
+/** The longest delay setTimeout honours (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What `waitFirst` races. Timers are `performance.now()` instants. */
 export interface WaitFirstOptions<T> {
   promise?: Promise<T>;
@@ -34,7 +37,13 @@ export function waitFirst<T>(o: WaitFirstOptions<T>): Promise<T> {
       (a, b) => (a === undefined || b.at < a.at ? b : a),
       undefined,
     );
-    if (earliest) timer = setTimeout(() => finish(() => resolve(earliest.value)), Math.max(0, earliest.at - performance.now()));
+    // setTimeout fires after 1 ms for delays past 2^31-1 ms: wait in steps no longer than that.
+    const arm = (): void => {
+      if (!earliest || done) return;
+      const delay = Math.max(0, earliest.at - performance.now());
+      timer = delay > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(() => finish(() => resolve(earliest.value)), delay);
+    };
+    arm();
     for (const p of [...(o.promise ? [o.promise] : []), ...(o.promises ?? [])]) {
       p.then(
         (v) => finish(() => resolve(v)),

@@ -49,6 +49,15 @@ export interface ConnectionManager {
   onSocketData(buffer: Buffer): void;
   onSocketConnected(): void;
   connect(): void;
+  findNextServer(callback: (server: unknown) => void): void;
+  watcherManager: WatcherManager;
+}
+
+/** The client's per-path registry of one-shot watchers. */
+export interface WatcherManager {
+  dataWatchers: Record<string, import('node:events').EventEmitter | undefined>;
+  childWatchers: Record<string, import('node:events').EventEmitter | undefined>;
+  existenceWatchers: Record<string, import('node:events').EventEmitter | undefined>;
 }
 
 /** A watch notification as the client delivers it. */
@@ -78,7 +87,6 @@ interface JuteModule {
   OP_CODES: Record<string, number>;
   protocol: Record<string, new (...args: any[]) => any>;
   Request: new (header: unknown, payload: unknown) => unknown;
-  TransactionRequest: new (ops: unknown[]) => unknown;
 }
 
 /** The client module. */

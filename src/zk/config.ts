@@ -42,8 +42,8 @@ export function validateHosts(hosts: unknown, argument = 'hosts'): string {
 }
 
 function positiveInt(value: unknown, argument: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(argument, `must be a positive integer number of milliseconds, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2 ** 31 - 1) {
+    throw new ConfigurationError(argument, `must be a positive integer number of milliseconds up to 2^31-1, got ${String(value)}`);
   }
   return value;
 }

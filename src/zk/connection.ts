@@ -7,7 +7,7 @@ import createDebug from 'debug';
 import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
 import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
 import { PendingRequests } from './pending.js';
-import { type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor, watchEventOf } from './requests.js';
+import { forgetWatcher, type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor, watchEventOf } from './requests.js';
 
 const debug = createDebug('zoosync:session');
 
@@ -150,6 +150,11 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /** Drops a watcher that will no longer be waited on (see `forgetWatcher`). */
+  forgetWatch(path: string, watch: Watcher): void {
+    forgetWatcher(this.cm, path, watch);
+  }
+
   /** Tells `holder` of suspension, closing and the end of the session, until `untrack`; at once if one already happened. */
   track(holder: ConnectionHolder): void {
     if (this.signal.aborted) holder.connectionChanged('ended');
@@ -164,7 +169,16 @@ export class Connection extends EventEmitter {
   }
 
   private tell(change: 'suspended' | 'closing' | 'ended'): void {
-    for (const holder of [...this.holders]) holder.connectionChanged(change);
+    // Every holder hears, whatever one of them (or a user's listener behind it) throws.
+    for (const holder of [...this.holders]) {
+      try {
+        holder.connectionChanged(change);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   /** Runs `fn`, which sends several requests, so that they leave in one socket write. */
@@ -210,8 +224,10 @@ export class Connection extends EventEmitter {
       if (cm.state === CM_STATES.CONNECTED) this.lastHeardAt = now();
       proto.onSocketData.call(cm, buffer);
     };
+    const withTimer = cm as ConnectionManager & { connectTimeoutHandler?: NodeJS.Timeout };
     cm.onSocketConnected = (): void => {
       if (this.killed) {
+        if (withTimer.connectTimeoutHandler) clearTimeout(withTimer.connectTimeoutHandler);
         cm.socket?.destroy();
         return;
       }
@@ -221,6 +237,12 @@ export class Connection extends EventEmitter {
     cm.connect = (): void => {
       if (!this.killed) proto.connect.call(cm);
     };
+    // A server picked after we gave up must not open a socket (and its un-unref'd connect timer).
+    const findNextServer = cm.findNextServer.bind(cm);
+    cm.findNextServer = (callback: (server: unknown) => void): void =>
+      findNextServer((server: unknown) => {
+        if (!this.killed) callback(server);
+      });
     this.client.on('connected', () => this.onConnected());
     this.client.on('disconnected', () => this.onDisconnected('connection closed'));
     this.client.on('expired', () => this.end('lost', new SessionLostError('ZooKeeper session expired')));

@@ -9,6 +9,8 @@ import { ConnectionLossError } from '../errors.js';
 export class PendingRequests {
   /** How to fail each request, and when it was queued (performance.now()). */
   private readonly fails = new Map<(error: Error) => void, number>();
+  /** When the last reply to a request arrived (performance.now()). */
+  private lastReplyAt = 0;
 
   /** Tracks a request: returns its `settle` for the reply and registers how to fail it otherwise. */
   add<T>(resolve: (value: T) => void, reject: (error: unknown) => void): (outcome: () => T) => void {
@@ -22,6 +24,7 @@ export class PendingRequests {
     this.fails.set(fail, performance.now());
     return (outcome) => {
       this.fails.delete(fail);
+      this.lastReplyAt = performance.now();
       if (settled) return;
       settled = true;
       try {
@@ -32,8 +35,12 @@ export class PendingRequests {
     };
   }
 
-  /** Fails every request queued before `before`; true if there were any. */
+  /**
+   * Fails every request queued before `before`, unless a reply came after it (a busy server that
+   * answers in order is slow, not stuck); true if there were any.
+   */
   failOlderThan(before: number): boolean {
+    if (this.lastReplyAt >= before) return false;
     let stuck = false;
     for (const [fail, queuedAt] of this.fails) {
       if (queuedAt < before) {

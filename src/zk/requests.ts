@@ -46,13 +46,6 @@ export const CreateMode = {
   EPHEMERAL_SEQUENTIAL: 3,
 } as const;
 
-/** One operation inside a `multi`. */
-export type MultiOp =
-  | { op: 'create'; path: string; data?: Buffer; mode: number }
-  | { op: 'delete'; path: string; version: number }
-  | { op: 'setData'; path: string; data: Buffer; version: number }
-  | { op: 'check'; path: string; version: number };
-
 /** A request. */
 export type Op =
   | { op: 'create'; path: string; data?: Buffer; mode: number }
@@ -60,8 +53,7 @@ export type Op =
   | { op: 'exists'; path: string; watch?: Watcher }
   | { op: 'getData'; path: string; watch?: Watcher }
   | { op: 'setData'; path: string; data: Buffer; version?: number }
-  | { op: 'getChildren'; path: string; watch?: Watcher }
-  | { op: 'multi'; ops: MultiOp[] };
+  | { op: 'getChildren'; path: string; watch?: Watcher };
 
 /** The result of a create: the node's actual path and the zxid that created it (its czxid). */
 export interface CreateResult {
@@ -91,7 +83,24 @@ export function watchEventOf(event: ClientEvent): WatchEvent {
 
 /** Adapts a watcher to the client's callback; built here so a pending watch keeps nothing else of its request alive. */
 function clientWatcher(watch: Watcher): (event: ClientEvent) => void {
-  return (event) => watch(watchEventOf(event));
+  const adapted = (event: ClientEvent): void => watch(watchEventOf(event));
+  adapters.set(watch, adapted);
+  return adapted;
+}
+
+const adapters = new WeakMap<Watcher, (event: ClientEvent) => void>();
+
+/** Removes a watcher that has not fired from the client's registry (the server's one-shot watch stays, harmlessly). */
+export function forgetWatcher(cm: ConnectionManager, path: string, watch: Watcher): void {
+  const adapted = adapters.get(watch);
+  if (!adapted) return;
+  const registry = cm.watcherManager;
+  for (const kind of ['dataWatchers', 'childWatchers', 'existenceWatchers'] as const) {
+    const emitter = registry[kind][path];
+    if (!emitter) continue;
+    emitter.removeListener('notification', adapted);
+    if (emitter.listenerCount('notification') === 0) delete registry[kind][path];
+  }
 }
 
 /** Converts a jute Stat record. */
@@ -200,33 +209,5 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
           return r!.payload.children as string[];
         },
       };
-    case 'multi':
-      return multiRequest(op.ops, fail);
   }
-}
-
-function multiRequest(ops: MultiOp[], fail: (e: { code?: number }, path?: string) => never): { request: unknown; finish: Finish } {
-  // Built here rather than with the client's Transaction, whose remove() turns version 0 into -1.
-  const records = ops.map((o) => {
-    switch (o.op) {
-      case 'create':
-        return { type: OP.CREATE, path: o.path, data: o.data ?? Buffer.alloc(0), acls: [{ toRecord: () => OPEN_ACL[0] }], mode: o.mode };
-      case 'delete':
-        return { type: OP.DELETE, path: o.path, version: o.version };
-      case 'setData':
-        return { type: OP.SET_DATA, path: o.path, data: o.data, version: o.version };
-      case 'check':
-        return { type: OP.CHECK, path: o.path, version: o.version };
-    }
-  });
-  return {
-    request: new jute.Request(header(OP.MULTI), new jute.TransactionRequest(records)),
-    finish: (e, r) => {
-      const results = (r?.payload?.results ?? []) as Array<{ type: number; err?: number }>;
-      const failedAt = results.findIndex((res) => res.type === OP.ERROR && res.err !== 0 && res.err !== -2);
-      if (failedAt >= 0) fail({ code: results[failedAt]!.err! }, ops[failedAt]?.path);
-      if (e) fail(e);
-      return undefined;
-    },
-  };
 }
