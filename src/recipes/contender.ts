@@ -80,8 +80,8 @@ const isRetryable = (e: unknown): boolean =>
 
 /** Waits until we hold the lowest node under `parent`; rejects on timeout or abort after removing our node. */
 export async function contend(opts: ContendOptions): Promise<Position> {
-  // The wait limit also bounds connecting and creating, except for a try (waitForMs 0), which
-  // always gets its create's answer.
+  // The wait limit also bounds getting a connection, except for a try (waitForMs 0), which
+  // always gets its answer.
   const boundStart = opts.waitForMs !== 0;
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
@@ -90,7 +90,8 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let created: { node: CreatedNode; children: string[]; childWatch: boolean };
     let guard: NodeGuard;
     try {
-      conn = await raceStart(opts.session.connection(), opts, boundStart);
+      const live = opts.session.current;
+      conn = live?.state === 'connected' ? live : await raceStart(opts.session.connection(), opts, boundStart);
       // Until our node's own watch is set, the child watch left by the create's batch guards it.
       const g = (guard = new NodeGuard(conn, data));
       const lazyGuard = !opts.eagerGuard && contended.get(opts.parent) !== true;
@@ -98,7 +99,9 @@ export async function contend(opts: ContendOptions): Promise<Position> {
         ...(lazyGuard ? { onChildren: () => g.arm() } : {}),
       });
       const c = conn;
-      created = await withDeadline(create, opts, conn, boundStart, (made) => void deleteUntilGone(c, made.node.path));
+      // On a live connection the create answers within a round trip or fails at the read timeout:
+      // only the signal is raced (a timer per acquire would cost more than it saves).
+      created = await withDeadline(create, opts, conn, false, (made) => void deleteUntilGone(c, made.node.path));
       noteContention(opts.parent, created.children.length > 1);
     } catch (error) {
       if (opts.signal?.aborted) throw opts.signal.reason;
