@@ -30,7 +30,7 @@ const isOpen = (s: Session | undefined): boolean => s !== undefined && s.state !
 export function configure(config: ZoosyncConfig = {}): void {
   if (config === null || typeof config !== 'object') throw new ConfigurationError('config', 'must be an object');
   const { globalHosts: gh, namespace: ns, reapIntervalMs, ...session } = config;
-  resolveSessionOptions(session);
+  resolveSessionOptions({ ...sessionOptions, ...session });
   if (gh !== undefined) validateHosts(gh, 'globalHosts');
   const nsValue = ns === undefined ? undefined : validateNamespace(ns);
   if (reapIntervalMs !== undefined && (typeof reapIntervalMs !== 'number' || !Number.isInteger(reapIntervalMs) || reapIntervalMs <= 0)) {
@@ -39,7 +39,9 @@ export function configure(config: ZoosyncConfig = {}): void {
   if (isOpen(regionSession) || isOpen(globalSessionValue)) {
     throw new ConfigurationError('configure', 'called after the default session was opened; call closeDefaultSessions() first');
   }
-  sessionOptions = session;
+  // Later calls add to earlier ones, as globalHosts and namespace do.
+  const given = Object.fromEntries(Object.entries(session).filter(([, v]) => v !== undefined)) as SessionOptions;
+  sessionOptions = { ...sessionOptions, ...given };
   if (gh !== undefined) globalHosts = gh;
   if (nsValue !== undefined) namespace = nsValue;
   if (reapIntervalMs !== undefined) setReapInterval(reapIntervalMs);

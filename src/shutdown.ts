@@ -11,24 +11,28 @@ const debug = createDebug('zoosync:leader');
 /** Installs SIGINT/SIGTERM handlers that clean up and exit (128 + signal number); returns an uninstaller. */
 export function installShutdownHandlers(options: { timeoutMs?: number; exit?: boolean } = {}): () => void {
   const timeoutMs = options.timeoutMs ?? 5000;
+  let cleaning: Promise<void> | undefined;
   const handler = (signal: NodeJS.Signals): void => {
-    debug('%s: rescinding leaders and closing sessions', signal);
     const code = signal === 'SIGINT' ? 130 : 143;
     const done = (): void => {
       if (options.exit !== false) process.exit(code);
     };
+    // A second signal waits for the cleanup the first one started (with the same time limit).
+    if (!cleaning) {
+      debug('%s: rescinding leaders and closing sessions', signal);
+      cleaning = cleanupRegionLeaders()
+        .then(() => closeDefaultSessions())
+        .catch((error: unknown) => debug('cleanup failed: %s', (error as Error).message));
+    }
     const timer = setTimeout(done, timeoutMs);
     timer.unref();
-    cleanupRegionLeaders()
-      .then(() => closeDefaultSessions())
-      .catch((error: unknown) => debug('cleanup failed: %s', (error as Error).message))
-      .finally(() => {
-        clearTimeout(timer);
-        done();
-      });
+    void cleaning.finally(() => {
+      clearTimeout(timer);
+      done();
+    });
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);

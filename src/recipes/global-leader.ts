@@ -31,23 +31,34 @@ function subscribe(source: ChangeSource | undefined, listener: () => void): () =
   return () => emitter.off('change', listener);
 }
 
+/** Asks whether this region leads; a throw, or no answer within `recheckMs`, counts as no. */
 async function check(gate: GateOptions): Promise<boolean> {
-  try {
-    return (await gate.isLeaderRegion()) === true;
-  } catch (error) {
-    debug('isLeaderRegion threw (%s); treating this region as not leading', (error as Error).message);
-    return false;
-  }
+  const asked = Promise.resolve()
+    .then(() => gate.isLeaderRegion())
+    .then(
+      (answer) => answer === true,
+      (error: unknown) => {
+        debug('isLeaderRegion threw (%s); treating this region as not leading', (error as Error).message);
+        return false;
+      },
+    );
+  return waitFirst<boolean>({ promise: asked, signal: gate.signal, timers: [{ at: performance.now() + gate.recheckMs, value: false }] });
 }
 
 /** Waits until this region leads, campaigns, and rescinds the leader if the region stops leading. */
 export async function gatedCampaign(gate: GateOptions, run: (signal?: AbortSignal) => Promise<Leader>): Promise<Leader> {
-  let poke: () => void = () => undefined;
+  let changedMeanwhile = false;
+  let poke: () => void = () => (changedMeanwhile = true);
   const unsubscribe = subscribe(gate.changes, () => poke());
   try {
     while (!(await check(gate))) {
+      if (changedMeanwhile) {
+        changedMeanwhile = false;
+        continue;
+      }
       const changed = new Promise<string>((resolve) => (poke = () => resolve('change')));
       await waitFirst({ promise: changed, signal: gate.signal, timers: [{ at: performance.now() + gate.recheckMs, value: 'tick' }] });
+      poke = () => (changedMeanwhile = true);
     }
   } finally {
     unsubscribe();
@@ -57,26 +68,42 @@ export async function gatedCampaign(gate: GateOptions, run: (signal?: AbortSigna
   return leader;
 }
 
+/** Rechecks, one at a time, on the interval and on change events, at once after election too. */
 function watchRegion(gate: GateOptions, leader: Leader): void {
   if (!leader.isLeader) return;
-  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let again = false;
   const recheck = async (): Promise<void> => {
-    if (!leader.isLeader) return;
-    if (!(await check(gate))) {
-      debug('region no longer leads; rescinding %s', leader.id);
-      await leader.rescind();
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        if (!leader.isLeader) return;
+        if (!(await check({ ...gate, signal: leader.signal }).catch(() => true))) {
+          debug('region no longer leads; rescinding %s', leader.id);
+          await leader.rescind();
+          return;
+        }
+      } while (again);
+    } finally {
+      running = false;
     }
   };
   const unsubscribe = subscribe(gate.changes, () => void recheck());
-  timer = setInterval(() => void recheck(), gate.recheckMs);
+  const timer = setInterval(() => void recheck(), gate.recheckMs);
   timer.unref();
   leader.signal.addEventListener(
     'abort',
     () => {
       clearInterval(timer);
-      timer = undefined;
       unsubscribe();
     },
     { once: true },
   );
+  // The region may have stopped leading while we waited behind another contender.
+  void recheck();
 }

@@ -31,12 +31,26 @@ export async function acquireGlobalLock(opts: AcquireOptions): Promise<Lock> {
     throw error;
   }
   if (!lock.isHeld) return lock;
-  const refresher = setInterval(() => {
-    lock.extend(opts.holdForMs).catch((error: unknown) => {
-      debug('failed to refresh global lock %s: %s', lock.path, (error as Error).message);
-    });
-  }, opts.holdForMs * 0.75);
-  refresher.unref();
-  lock.signal.addEventListener('abort', () => clearInterval(refresher), { once: true });
+  // Refresh when a quarter of the lease is left: 0.75 x holdFor after each refresh, and sooner
+  // after a long wait (the first deadline was set when the request was made).
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(refresh, Math.max(0, lock.deadline - opts.holdForMs / 4 - Date.now()));
+    timer.unref();
+  };
+  const refresh = (): void => {
+    lock.extend(opts.holdForMs).then(
+      () => schedule(),
+      (error: unknown) => {
+        debug('failed to refresh global lock %s: %s', lock.path, (error as Error).message);
+        if (lock.isHeld) {
+          timer = setTimeout(refresh, 100);
+          timer.unref();
+        }
+      },
+    );
+  };
+  schedule();
+  lock.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   return lock;
 }

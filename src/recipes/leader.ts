@@ -89,12 +89,19 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
 
   /** Aborts, with a `LeadershipEndedError`, the moment leadership ends: pass it to the leader's work. */
   get signal(): AbortSignal {
+    this.checkClock();
     return this.abort.signal;
   }
 
   /** True until leadership ends. */
   get isLeader(): boolean {
+    this.checkClock();
     return !this.abort.signal.aborted;
+  }
+
+  /** Ends leadership now if the connection has been silent too long, even before our timers have run. */
+  private checkClock(): void {
+    if (!this.released && !this.conn.isTrusted) this.end('session-suspended');
   }
 
   /** Gives up leadership; resolves once our node is gone (or our session is). Idempotent (Go `Rescind`). */

@@ -83,6 +83,8 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
   private readonly guard: NodeGuard;
   private readonly minHoldForMs: number;
   private deadlineMs: number;
+  /** Wall-clock ms at which the holder is told the lease is ending (a little before `deadlineMs`). */
+  private warnAt = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private released: Promise<void> | undefined;
   private releaseNow: (() => void) | undefined;
@@ -108,6 +110,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
 
   /** Aborts when the lock is released, its lease expires, its node is taken, or its session is suspended or lost. */
   get signal(): AbortSignal {
+    this.checkClock();
     if (!this.abort) {
       this.abort = new AbortController();
       if (this.endReason) this.abort.abort(this.endReason());
@@ -117,7 +120,15 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
 
   /** True until the lock stops being safely held (the moment `signal` aborts). */
   get isHeld(): boolean {
+    this.checkClock();
     return this.endReason === undefined;
+  }
+
+  /** Ends the lock now if the clock says so, even if a stalled event loop has not run our timers yet. */
+  private checkClock(): void {
+    if (this.endReason) return;
+    if (Date.now() >= this.warnAt) this.lose(new LockExpiredError(this.path), this.deadlineMs);
+    else if (!this.conn.isTrusted) this.lose(new LockLostError(this.path, 'no recent contact with ZooKeeper'));
   }
 
   /** The lease deadline as published in the node (Unix ms). */
@@ -160,6 +171,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
     // clock says the lease passed; the node itself stays until the deadline (see `end`).
     const holdFor = this.deadlineMs - Date.now();
     const margin = Math.min(100, Math.max(10, holdFor / 20));
+    this.warnAt = this.deadlineMs - margin;
     this.timer = setTimeout(() => this.lose(new LockExpiredError(this.path), this.deadlineMs), Math.max(0, holdFor - margin));
     this.timer.unref();
   }

@@ -2,7 +2,7 @@
  * Who leads and who waits (Curator `getLeader`/`getParticipants`, etcd `Observe`): a snapshot of
  * an election's nodes in order, and a stream of snapshots as it changes.
  */
-import { NoNodeError } from '../errors.js';
+import { NoNodeError, type ZoosyncError } from '../errors.js';
 import { parseSequence, sortBySequence, guidOf } from '../wire/node-name.js';
 import type { Session } from '../zk/session.js';
 import { waitFirst } from './wait.js';
@@ -55,17 +55,26 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
   return { leader: participants[0], participants };
 }
 
-/** Yields a snapshot now and again after every change, until `signal` aborts. */
+/** Yields a snapshot now and again after every change, riding out outages, until `signal` aborts. */
 export async function* observe(session: Session, parent: string, signal?: AbortSignal): AsyncGenerator<ElectionSnapshot> {
-  while (!signal?.aborted) {
+  for (let failures = 0; !signal?.aborted; ) {
     let poke: () => void = () => undefined;
     const changed = new Promise<string>((resolve) => (poke = () => resolve('changed')));
-    const conn = await session.connection();
-    yield await snapshot(session, parent, () => poke());
+    let view: ElectionSnapshot;
+    let lost: AbortSignal;
     try {
-      await waitFirst({ promise: changed, signal, lost: conn.signal });
-    } catch {
+      const conn = await waitFirst({ promise: session.connection(), signal });
+      lost = conn.signal;
+      view = await waitFirst({ promise: snapshot(session, parent, () => poke()), signal });
+      failures = 0;
+    } catch (error) {
       if (signal?.aborted) return;
+      if (!(error as ZoosyncError).retryable) throw error;
+      // ZooKeeper unreachable or the session gone: try again, backing off.
+      await waitFirst({ signal, timers: [{ at: performance.now() + Math.min(5000, 100 * 2 ** failures++), value: 'retry' }] }).catch(() => undefined);
+      continue;
     }
+    yield view;
+    await waitFirst({ promise: changed, signal, lost }).catch(() => undefined);
   }
 }

@@ -34,6 +34,7 @@ export class Reaper {
 
   /** Tracks `path` (or resets its count) and makes sure sweeps are scheduled. */
   add(path: string): void {
+    if (this.session.state === 'closed') return;
     this.paths.set(path, 0);
     if (!this.timer) {
       this.timer = setInterval(() => void this.sweep(), this.intervalMs);

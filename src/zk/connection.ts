@@ -104,6 +104,11 @@ export class Connection extends EventEmitter {
     return socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
   }
 
+  /** Connected and heard from within the read timeout, by the clock now (not only by events). */
+  get isTrusted(): boolean {
+    return this.stateValue === 'connected' && now() - this.lastHeardAt <= (this.timeoutMs * 2) / 3;
+  }
+
   /** True once `close()` has begun. */
   get isClosing(): boolean {
     return this.closing;
@@ -168,6 +173,20 @@ export class Connection extends EventEmitter {
     this.holders.delete(holder);
   }
 
+  /**
+   * Emits from inside the client's socket and state callbacks: a listener that throws must not
+   * cut those callbacks short (no reconnect, no pings), so its error is rethrown on the next tick.
+   */
+  private safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
   private tell(change: 'suspended' | 'closing' | 'ended'): void {
     // Every holder hears, whatever one of them (or a user's listener behind it) throws.
     for (const holder of [...this.holders]) {
@@ -197,8 +216,8 @@ export class Connection extends EventEmitter {
   async close(): Promise<void> {
     if (this.killed) return;
     this.closing = true;
-    this.emit('closing');
     this.tell('closing');
+    this.safeEmit('closing');
     if (this.stateValue === 'connected') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(2000, this.timeoutMs));
@@ -259,7 +278,7 @@ export class Connection extends EventEmitter {
     this.everConnected = true;
     this.stateValue = 'connected';
     debug('connection %d: %s session 0x%s via %s', this.id, first ? 'connected' : 'reconnected', this.sessionId, this.remoteAddress);
-    this.emit(first ? 'connected' : 'reconnected');
+    this.safeEmit(first ? 'connected' : 'reconnected');
   }
 
   private onDisconnected(why: string): void {
@@ -267,8 +286,8 @@ export class Connection extends EventEmitter {
     this.stateValue = 'suspended';
     this.suspendedAt = now();
     debug('connection %d: suspended (%s)', this.id, why);
-    this.emit('suspended', why);
     this.tell('suspended');
+    this.safeEmit('suspended', why);
   }
 
   private checkLiveness(interval: number): void {
@@ -312,7 +331,7 @@ export class Connection extends EventEmitter {
     this.pending.failAll(reason);
     this.abort.abort(reason);
     this.tell('ended');
-    this.emit(state, reason);
+    this.safeEmit(state, reason);
   }
 }
 

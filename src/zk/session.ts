@@ -89,7 +89,13 @@ export class Session extends EventEmitter {
     this.conn = undefined;
     if (c) await c.close();
     if (!this.epoch.signal.aborted) this.epoch.abort(new SessionClosedError());
-    this.emit('closed');
+    try {
+      this.emit('closed');
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 
   private open(): Connection {

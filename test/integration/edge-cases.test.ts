@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, test } from 'node:test';
-import { InvalidArgumentError, LockTimeoutError, regionLeader, regionTimedLock, reservation, ReservedError, Session } from '../../src/index.js';
+import { globalTimedLock, InvalidArgumentError, LockTimeoutError, regionLeader, regionTimedLock, reservation, ReservedError, Session } from '../../src/index.js';
 import { encodeGoTime } from '../../src/wire/go-time.js';
 import { CreateMode } from '../../src/zk/requests.js';
 import { listTree, sharedServer, stopAll, uniqueId } from '../harness/index.js';
@@ -134,4 +134,86 @@ test('waiters that give up leave no watcher behind in the client', async (t) => 
   } finally {
     await env.finish();
   }
+});
+
+/** Runs an ES module script in a child process with the library's URL as LIB; resolves with its last JSON line. */
+async function runScript(script: string, env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const { spawn } = await import('node:child_process');
+  const lib = new URL('../../src/index.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env, LIB: lib } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, out);
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+test('a Session listener that throws does not stop locks and leaders hearing of a suspension, nor the reconnect', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const result = await runScript(
+      `
+      const z = await import(process.env.LIB);
+      const { startProxy } = await import(process.env.HARNESS);
+      let uncaught = 0;
+      process.on('uncaughtException', () => uncaught++);
+      const proxy = await startProxy(process.env.SERVER);
+      const s = new z.Session({ hosts: proxy.connectString + process.env.ROOT, sessionTimeoutMs: 6000 });
+      s.on('suspended', () => { throw new Error('a user listener bug'); });
+      const lock = await z.regionTimedLock('throwing', { session: s, holdForMs: 60000 });
+      const leader = await z.regionLeader('throwing', { session: s });
+      const reconnected = new Promise((r) => s.once('reconnected', r));
+      const cutAt = performance.now();
+      proxy.cut();
+      setTimeout(() => proxy.pass(), 300);
+      const rescinded = await leader.rescinded;
+      const toldAfterMs = performance.now() - cutAt;
+      await reconnected;
+      const out = { lockHeld: lock.isHeld, lockReason: lock.signal.reason?.name, rescinded, toldAfterMs, uncaught, state: s.state };
+      await s.close();
+      await proxy.close();
+      console.log(JSON.stringify(out));
+      `,
+      { SERVER: connectString, ROOT: env.root, HARNESS: new URL('../harness/index.js', import.meta.url).href },
+    );
+    t.diagnostic(JSON.stringify(result));
+    assert.equal(result.lockHeld, false);
+    assert.equal(result.lockReason, 'LockLostError');
+    assert.equal(result.rescinded, 'session-suspended');
+    assert.ok((result.toldAfterMs as number) < 1000, 'holders were told at once, not when the session was lost');
+    assert.equal(result.uncaught, 1, 'the listener error is still reported');
+    assert.equal(result.state, 'connected', 'the client reconnected');
+  } finally {
+    await env.finish();
+  }
+});
+
+test('a global lock granted after a long wait is refreshed before its first deadline', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const a = await globalTimedLock('refresh-after-wait', { session: env.session(), holdForMs: 4000 });
+    setTimeout(() => void a.unlock(), 1800);
+    const b = await globalTimedLock('refresh-after-wait', { session: env.session(), holdForMs: 4000, waitForMs: 5000 });
+    // b's lease was counted from its request, ~1.8 s ago: without an early refresh it ends in ~2.2 s.
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.equal(b.isHeld, true, `lost: ${String(b.signal.reason)}`);
+    await b.unlock();
+  } finally {
+    await env.finish();
+  }
+});
+
+test('configure() calls add up rather than replace earlier session options', async () => {
+  const result = await runScript(`
+    const z = await import(process.env.LIB);
+    const { defaultSession } = await import(process.env.DEFAULTS);
+    z.configure({ hosts: '127.0.0.1:2999', sessionTimeoutMs: 30000 });
+    z.configure({ namespace: 'billing' });
+    const o = defaultSession().options;
+    console.log(JSON.stringify({ hosts: o.hosts, timeout: o.sessionTimeoutMs }));
+  `, { DEFAULTS: new URL('../../src/defaults.js', import.meta.url).href });
+  assert.deepEqual(result, { hosts: '127.0.0.1:2999', timeout: 30000 });
 });
