@@ -124,7 +124,13 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       return position;
     } catch (error) {
       guard.stop();
-      const outcome = await deleteUntilGone(conn, node.path);
+      // Remove our node before reporting; if ZooKeeper is out of reach, keep trying in the
+      // background (until the session ends) rather than hold the caller past its limit.
+      const gone = deleteUntilGone(conn, node.path);
+      const outcome = await waitFirst<string>({
+        promise: gone,
+        timers: [{ at: performance.now() + conn.sessionTimeoutMs / 3, value: 'still trying' }],
+      });
       debug('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (isRetryable(error) && !expired(opts)) {

@@ -23,6 +23,7 @@ export class PendingRequests {
     };
     this.fails.set(fail, performance.now());
     return (outcome) => {
+      this.failEarlierThan(fail);
       this.fails.delete(fail);
       this.lastReplyAt = performance.now();
       if (settled) return;
@@ -49,6 +50,18 @@ export class PendingRequests {
       }
     }
     return stuck;
+  }
+
+  /**
+   * Replies (and the client's failures on a closed socket) come in the order requests were
+   * queued: a request still waiting when a later one is answered was lost (its bytes dropped, or
+   * the client discarded it on a reply mismatch) and will never be answered.
+   */
+  private failEarlierThan(answered: (error: Error) => void): void {
+    for (const fail of this.fails.keys()) {
+      if (fail === answered) return;
+      fail(new ConnectionLossError('a later request was answered first: this one was lost'));
+    }
   }
 
   /** Fails every request with `reason`. */

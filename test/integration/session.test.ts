@@ -258,3 +258,33 @@ test('a request whose bytes were lost settles: it fails as a connection loss wit
     await env.finish({ strict: true });
   }
 });
+
+test('a request lost while later ones are answered fails at once as a connection loss', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  const proxy = await startProxy(connectString);
+  try {
+    const s = env.session({ hosts: proxy.connectString + env.root, sessionTimeoutMs: 4000 });
+    const conn = await s.connection();
+    await s.request({ op: 'create', path: '/n', mode: CreateMode.EPHEMERAL });
+    // The delete's bytes are dropped; the reads after it get through once traffic passes again.
+    proxy.silence('toServer');
+    const lost = conn.request({ op: 'delete', path: '/n' }).then(() => 'deleted', (e: unknown) => (e as Error).name);
+    await new Promise((r) => setTimeout(r, 100));
+    proxy.pass();
+    const t0 = performance.now();
+    const later = await Promise.allSettled([1, 2, 3].map(() => conn.request({ op: 'exists', path: '/n' })));
+    const result = await lost;
+    const tookMs = performance.now() - t0;
+    t.diagnostic(`lost delete settled as ${result} ${tookMs.toFixed(0)} ms after traffic resumed; later reads: ${later.map((r) => r.status).join(', ')}`);
+    assert.equal(result, 'ConnectionLossError');
+    assert.ok(tookMs < (conn.sessionTimeoutMs * 2) / 3, `took ${tookMs} ms: it waited for the read timeout`);
+    await waitFor(
+      async () => s.request({ op: 'delete', path: '/n' }).then(() => true, (e: unknown) => e instanceof NoNodeError),
+      { timeoutMs: 6000, intervalMs: 100, message: 'the node deleted once reconnected' },
+    );
+  } finally {
+    await proxy.close();
+    await env.finish({ strict: true });
+  }
+});
