@@ -82,15 +82,15 @@ export function watchEventOf(event: ClientEvent): WatchEvent {
 }
 
 /** Adapts a watcher to the client's callback; built here so a pending watch keeps nothing else of its request alive. */
-function clientWatcher(watch: Watcher): (event: ClientEvent) => void {
+function clientWatcher(watch: Watcher, forgettable = true): (event: ClientEvent) => void {
   const adapted = (event: ClientEvent): void => watch(watchEventOf(event));
-  adapters.set(watch, adapted);
+  if (forgettable) adapters.set(watch, adapted);
   return adapted;
 }
 
 const adapters = new WeakMap<Watcher, (event: ClientEvent) => void>();
 
-/** Removes a watcher that has not fired from the client's registry (the server's one-shot watch stays, harmlessly). */
+/** Removes a data or existence watcher that has not fired from the client's registry (the server's one-shot watch stays, harmlessly). */
 export function forgetWatcher(cm: ConnectionManager, path: string, watch: Watcher): void {
   const adapted = adapters.get(watch);
   if (!adapted) return;
@@ -204,7 +204,8 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
         finish: (e, r) => {
           if (e) return fail(e, op.path);
           if (op.watch) {
-            cm.registerChildWatcher(op.path, clientWatcher(op.watch));
+            // Child watches are never forgotten (they guard a holder until they fire): no registry entry.
+            cm.registerChildWatcher(op.path, clientWatcher(op.watch, false));
           }
           return r!.payload.children as string[];
         },
