@@ -3,6 +3,7 @@
  * recipe path (`/sync/regionlock/...`, `/sync/regionleader/...`) lands under it, sessions that are
  * closed at the end, and the leak check.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { TestContext } from 'node:test';
 import { Session } from '../../src/index.js';
 import type { SessionOptions } from '../../src/index.js';
@@ -47,4 +48,22 @@ export async function testEnv(t: TestContext | string, connectString: string): P
       await assertNoNodesLeft(connectString, root, (p) => allowParents(p) || (options.allow?.(p) ?? false));
     },
   };
+}
+
+/** One `zoosync:contender.wake` event: a waiter woke, and why. */
+export interface WakeEvent {
+  path: string;
+  predecessor: string;
+  cause: string;
+}
+
+/** Collects `zoosync:contender.wake` events under `parent` until the returned stop() is called. */
+export function recordWakes(parent: string): { events: WakeEvent[]; stop: () => void } {
+  const events: WakeEvent[] = [];
+  const onWake = (message: unknown): void => {
+    const m = message as WakeEvent;
+    if (m.path.startsWith(`${parent}/`)) events.push(m);
+  };
+  subscribe('zoosync:contender.wake', onWake);
+  return { events, stop: () => unsubscribe('zoosync:contender.wake', onWake) };
 }

@@ -3,32 +3,16 @@
 // pushes the deadline; a Go-written expired node is deleted by a zoosync contender.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, test } from 'node:test';
 import { LockExpiredError, LockTimeoutError, NodeExistsError, regionTimedLock, type Lock, type Session } from '../../src/index.js';
 import { decodeGoTime, encodeGoTime } from '../../src/wire/go-time.js';
 import { sharedServer, sleep, stopAll, waitFor } from '../harness/index.js';
-import { testEnv } from '../harness/zoosync-fixture.js';
+import { recordWakes, testEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
 const PARENT = (id: string): string => `/sync/regionlock/${id}`;
 
-interface WakeEvent {
-  path: string;
-  predecessor: string;
-  cause: string;
-}
-
-function recordWakes(parent: string): { events: WakeEvent[]; stop: () => void } {
-  const events: WakeEvent[] = [];
-  const onWake = (message: unknown): void => {
-    const m = message as WakeEvent;
-    if (m.path.startsWith(`${parent}/`)) events.push(m);
-  };
-  subscribe('zoosync:contender.wake', onWake);
-  return { events, stop: () => unsubscribe('zoosync:contender.wake', onWake) };
-}
 
 /** The deadline a lock node publishes, as Unix ms. */
 async function publishedDeadline(session: Session, path: string): Promise<number> {

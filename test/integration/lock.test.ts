@@ -2,7 +2,6 @@
 // aborts, fencing tokens, and the holder's signal.
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, test } from 'node:test';
 import {
   LockLostError,
@@ -15,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { reaperFor } from '../../src/recipes/reaper.js';
 import { sharedServer, stopAll, waitFor } from '../harness/index.js';
-import { testEnv } from '../harness/zoosync-fixture.js';
+import { recordWakes, testEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
@@ -40,22 +39,6 @@ async function untilChildren(session: Session, parent: string, n: number): Promi
   });
 }
 
-interface WakeEvent {
-  path: string;
-  predecessor: string;
-  cause: string;
-}
-
-/** Collects `zoosync:contender.wake` events under `parent` until the returned stop() is called. */
-function recordWakes(parent: string): { events: WakeEvent[]; stop: () => void } {
-  const events: WakeEvent[] = [];
-  const onWake = (message: unknown): void => {
-    const m = message as WakeEvent;
-    if (m.path.startsWith(`${parent}/`)) events.push(m);
-  };
-  subscribe('zoosync:contender.wake', onWake);
-  return { events, stop: () => unsubscribe('zoosync:contender.wake', onWake) };
-}
 
 test('acquire and unlock on a real server', async (t) => {
   const { connectString } = await sharedServer();
