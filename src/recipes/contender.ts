@@ -65,13 +65,13 @@ class OwnNodeGone extends ZoosyncError {
 }
 
 /** Parents where our last create found others: there we expect to wait, so we guard our node at once. */
-const contended = new Map<string, boolean>();
+const contended = new Set<string>();
 
 function noteContention(parent: string, seen: boolean): void {
   if (!seen) contended.delete(parent);
   else if (!contended.has(parent)) {
     if (contended.size >= 10_000) contended.clear();
-    contended.set(parent, true);
+    contended.add(parent);
   }
 }
 
@@ -91,10 +91,10 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let guard: NodeGuard;
     try {
       const live = opts.session.current;
-      conn = live?.state === 'connected' ? live : await raceStart(opts.session.connection(), opts, boundStart);
+      conn = live?.state === 'connected' ? live : await withDeadline(opts.session.connection(), opts, undefined, boundStart);
       // Until our node's own watch is set, the child watch left by the create's batch guards it.
       const g = (guard = new NodeGuard(conn, data));
-      const lazyGuard = !opts.eagerGuard && contended.get(opts.parent) !== true;
+      const lazyGuard = !opts.eagerGuard && !contended.has(opts.parent);
       const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
         ...(lazyGuard ? { onChildren: () => g.arm() } : {}),
       });
@@ -152,28 +152,14 @@ async function pause(opts: ContendOptions, attempt: number): Promise<void> {
   if (ms > 0) await waitFirst({ signal: opts.signal, timers: [{ at: performance.now() + ms, value: 'go' }] });
 }
 
-/** Races getting a connection against the abort signal and (if `bounded`) the wait deadline. */
-async function raceStart<T>(work: Promise<T>, opts: ContendOptions, bounded: boolean): Promise<T> {
-  const timed = bounded && opts.deadline !== undefined;
-  if (!opts.signal && !timed) return work;
-  work.catch(() => undefined);
-  const r = await waitFirst<T | 'timeout'>({
-    promise: work,
-    signal: opts.signal,
-    timers: timed ? [{ at: opts.deadline!, value: 'timeout' }] : [],
-  });
-  if (r === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
-  return r as T;
-}
-
 /**
- * Races a request against the wait deadline (if `bounded`), the abort signal and the session's
- * end; when it loses, `abandon` undoes whatever the request still does (a create's node).
+ * Races work against the wait deadline (if `bounded`), the abort signal and, given a connection,
+ * the session's end; when it loses, `abandon` undoes whatever the work still does (a create's node).
  */
 async function withDeadline<T>(
   work: Promise<T>,
   opts: ContendOptions,
-  conn: Connection,
+  conn: Connection | undefined,
   bounded = true,
   abandon?: (value: T) => void,
 ): Promise<T> {
@@ -185,7 +171,7 @@ async function withDeadline<T>(
     const r = await waitFirst<T | 'timeout'>({
       promise: work,
       signal: opts.signal,
-      lost: conn.signal,
+      lost: conn?.signal,
       timers: timed ? [{ at: opts.deadline!, value: 'timeout' }] : [],
     });
     if (r === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);

@@ -7,7 +7,7 @@ import createDebug from 'debug';
 import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
 import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
 import { PendingRequests } from './pending.js';
-import { forgetWatcher, type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor, watchEventOf } from './requests.js';
+import { forgetWatcher, type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor } from './requests.js';
 
 const debug = createDebug('zoosync:session');
 
