@@ -27,6 +27,9 @@ export class TcpProxy implements Stoppable {
   private dropToServer = false;
   private dropToClient = false;
   private cutting = false;
+  private handshakeOnly = false;
+  private delayToServerMs = 0;
+  private delayToClientMs = 0;
   private readonly pairs = new Set<Pair>();
 
   /** Use startProxy() instead. */
@@ -57,6 +60,7 @@ export class TcpProxy implements Stoppable {
   /** Forward both ways (the default); connections that ended while silenced are closed now. */
   pass(): void {
     this.cutting = false;
+    this.handshakeOnly = false;
     this.dropToServer = this.dropToClient = false;
     for (const p of this.pairs) {
       if (p.broken) {
@@ -69,6 +73,7 @@ export class TcpProxy implements Stoppable {
   /** Keep sockets open but silently drop bytes (and FINs) in the given direction. */
   silence(direction: SilenceDirection = 'both'): void {
     this.cutting = false;
+    this.handshakeOnly = false;
     this.dropToServer = direction !== 'toClient';
     this.dropToClient = direction !== 'toServer';
   }
@@ -80,6 +85,24 @@ export class TcpProxy implements Stoppable {
       reset(p.client);
       reset(p.upstream);
     }
+  }
+
+  /** Holds every chunk in the given direction for `ms` before forwarding it (order kept); 0 forwards at once. */
+  delay(ms: number, direction: SilenceDirection = 'both'): void {
+    if (direction !== 'toClient') this.delayToServerMs = ms;
+    if (direction !== 'toServer') this.delayToClientMs = ms;
+  }
+
+  /**
+   * Resets every open connection, then lets each new one through only until the server's first
+   * reply (the handshake's) has reached the client: later bytes to the server are dropped and the
+   * connection is reset right after. A server that drops us after every handshake, as one does
+   * when the first packet after it is over its limit. Until pass().
+   */
+  dropAfterHandshake(): void {
+    this.cut();
+    this.cutting = false;
+    this.handshakeOnly = true;
   }
 
   /** Sends new connections to another server (open ones stay where they are). */
@@ -116,15 +139,44 @@ export class TcpProxy implements Stoppable {
     this.pairs.add(pair);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    this.wire(pair, client, upstream, () => this.dropToServer);
-    this.wire(pair, upstream, client, () => this.dropToClient);
+    let handshaken = false;
+    this.wire(pair, client, upstream, () => this.dropToServer || handshaken, undefined, () => this.delayToServerMs);
+    this.wire(pair, upstream, client, () => this.dropToClient, () => {
+      if (!this.handshakeOnly) return;
+      // The server takes nothing after its handshake reply, then the connection drops.
+      handshaken = true;
+      setTimeout(() => {
+        reset(client);
+        reset(upstream);
+      }, 5).unref();
+    }, () => this.delayToClientMs);
     client.once('close', () => this.pairs.delete(pair));
   }
 
   /** Forwards from → to unless dropped; ends and closes propagate only when not dropped. */
-  private wire(pair: Pair, from: net.Socket, to: net.Socket, dropped: () => boolean): void {
+  private wire(
+    pair: Pair,
+    from: net.Socket,
+    to: net.Socket,
+    dropped: () => boolean,
+    onFirst?: () => void,
+    delayMs: () => number = () => 0,
+  ): void {
+    let first = true;
     from.on('data', (chunk: Buffer) => {
       if (dropped() || to.destroyed) return;
+      if (first) {
+        first = false;
+        onFirst?.();
+      }
+      const ms = delayMs();
+      if (ms > 0) {
+        // Equal delays fire in order, so the stream stays in order.
+        setTimeout(() => {
+          if (!dropped() && !to.destroyed) to.write(chunk);
+        }, ms).unref();
+        return;
+      }
       if (!to.write(chunk)) {
         from.pause();
         to.once('drain', () => from.resume());

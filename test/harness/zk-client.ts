@@ -12,6 +12,8 @@ interface RawClient {
   getChildren(path: string, cb: (err: ZkError | null, children: string[]) => void): void;
   exists(path: string, cb: (err: ZkError | null, stat: unknown) => void): void;
   mkdirp(path: string, cb: (err: ZkError | null, path: string) => void): void;
+  setData(path: string, data: Buffer, version: number, cb: (err: ZkError | null) => void): void;
+  setACL(path: string, acls: unknown[], version: number, cb: (err: ZkError | null) => void): void;
 }
 
 interface ZkError extends Error {
@@ -20,6 +22,8 @@ interface ZkError extends Error {
 }
 
 interface ZkModule {
+  ACL: new (perms: number, id: unknown) => unknown;
+  Id: new (scheme: string, id: string) => unknown;
   createClient(
     connectString: string,
     options: { sessionTimeout: number; spinDelay: number; retries: number },
@@ -81,6 +85,17 @@ export class BareClient {
   /** Lists a node's children (unsorted, as the server returns them). */
   getChildren(path: string): Promise<string[]> {
     return this.bounded(this.opTimeoutMs, `getChildren ${path}`, (cb) => this.raw.getChildren(path, cb));
+  }
+
+  /** Writes a node's data (any version). */
+  setData(path: string, data: Buffer): Promise<void> {
+    return this.bounded(this.opTimeoutMs, `setData ${path}`, (cb) => this.raw.setData(path, data, -1, (e) => cb(e, undefined)));
+  }
+
+  /** Sets a node's ACL (any version); perms are ZooKeeper's bits: READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16. */
+  setAcl(path: string, entries: Array<{ perms: number; scheme: string; id: string }>): Promise<void> {
+    const acls = entries.map((e) => new zk.ACL(e.perms, new zk.Id(e.scheme, e.id)));
+    return this.bounded(this.opTimeoutMs, `setACL ${path}`, (cb) => this.raw.setACL(path, acls, -1, (e) => cb(e, undefined)));
   }
 
   /** Whether a node exists. */

@@ -8,10 +8,14 @@ import { registerDir, registerPid, unregisterPid } from './registry.js';
 
 /** ZooKeeper's server entry point (standalone or quorum, depending on zoo.cfg). */
 export const MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-/** Cheap-to-start JVM flags (2-core machines) with the admin server off and every four-letter word on. */
+/**
+ * Cheap-to-start JVM flags (2-core machines) with the admin server off and every four-letter word
+ * on; empty container nodes are removed every 500 ms instead of every minute (containers.test.ts).
+ */
 export const JVM_FLAGS = [
   '-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-XX:-UsePerfData',
   '-Dzookeeper.admin.enableServer=false', '-Dzookeeper.4lw.commands.whitelist=*',
+  '-Dznode.container.checkIntervalMs=500',
   '-Dzookeeper.electionPortBindRetry=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
   '-Dorg.slf4j.simpleLogger.showDateTime=true', '-Djava.net.preferIPv4Stack=true',
 ];
