@@ -3,9 +3,10 @@
  * `globalLock`, the region lock namespace, and `configure()` that sets them before first use.
  */
 import { ConfigurationError } from './errors.js';
+import { keysOf, knownKeys } from './option-keys.js';
 import { setReapInterval } from './recipes/reaper.js';
 import { DEFAULT_REGION_LOCK_NAMESPACE, validateNamespace } from './wire/paths.js';
-import { resolveSessionOptions, validateHosts, type SessionOptions } from './zk/config.js';
+import { resolveSessionOptions, SESSION_OPTION_KEYS, validateHosts, type SessionOptions } from './zk/config.js';
 import { Session } from './zk/session.js';
 
 /** Everything `configure()` accepts. */
@@ -18,6 +19,9 @@ export interface ZoosyncConfig extends SessionOptions {
   reapIntervalMs?: number;
 }
 
+/** The keys `configure()` takes: the session options and its own; anything else is refused. */
+const CONFIG_KEYS = [...SESSION_OPTION_KEYS, ...keysOf<Omit<ZoosyncConfig, keyof SessionOptions>>({ globalHosts: true, namespace: true, reapIntervalMs: true })];
+
 let sessionOptions: SessionOptions = {};
 let globalHosts: string | undefined;
 let namespace: string | undefined;
@@ -29,6 +33,7 @@ const isOpen = (s: Session | undefined): boolean => s !== undefined && s.state !
 /** Sets the default sessions' options, namespace and reaper interval; validates all before changing any. Call before first use. */
 export function configure(config: ZoosyncConfig = {}): void {
   if (config === null || typeof config !== 'object') throw new ConfigurationError('config', 'must be an object');
+  knownKeys(config, CONFIG_KEYS, 'config', ConfigurationError);
   const { globalHosts: gh, namespace: ns, reapIntervalMs, ...session } = config;
   resolveSessionOptions({ ...sessionOptions, ...session });
   if (gh !== undefined) validateHosts(gh, 'globalHosts');
@@ -83,7 +88,7 @@ export function regionLockNamespace(): string {
 
 function namespaceFromEnv(): string {
   const env = process.env.ZOOSYNC_NAMESPACE;
-  return env === undefined || env.trim() === '' ? DEFAULT_REGION_LOCK_NAMESPACE : validateNamespace(env);
+  return env === undefined || env.trim() === '' ? DEFAULT_REGION_LOCK_NAMESPACE : validateNamespace(env, 'ZOOSYNC_NAMESPACE');
 }
 
 

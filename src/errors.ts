@@ -112,6 +112,18 @@ export class NoNodeError extends ZooKeeperError {
   }
 }
 
+/** A create at the top of a chrooted session failed: the chroot itself does not exist on the server. */
+export class ChrootMissingError extends NoNodeError {
+  /** The missing chroot. */
+  readonly chroot: string;
+
+  constructor(chroot: string, path: string) {
+    super(path);
+    this.message = `the chroot ${chroot} does not exist on the server (creating ${path} under it): create it first, or drop it from the hosts`;
+    this.chroot = chroot;
+  }
+}
+
 /** The node already exists (ZooKeeper `NODEEXISTS`). */
 export class NodeExistsError extends ZooKeeperError {
   constructor(path?: string) {
@@ -159,7 +171,19 @@ const ZK_ERROR_NAMES: Record<number, string> = {
   [-113]: 'INVALID_CALLBACK',
   [-114]: 'INVALID_ACL',
   [-115]: 'AUTH_FAILED',
+  [-118]: 'SESSION_MOVED',
+  [-119]: 'NOT_READONLY',
+  [-120]: 'EPHEMERAL_ON_LOCAL_SESSION',
+  [-121]: 'NO_WATCHER',
+  [-122]: 'REQUEST_TIMEOUT',
+  [-123]: 'RECONFIG_DISABLED',
+  [-124]: 'SESSION_CLOSED_REQUIRE_SASL',
+  [-125]: 'QUOTA_EXCEEDED',
+  [-127]: 'THROTTLED_OP',
 };
+
+/** Codes a server sends for a passing condition: the same request may succeed later on the same session. */
+const RETRYABLE_ZK_CODES = new Set([-7, -118, -122, -127]);
 
 /** Maps a ZooKeeper error code (and the path it concerned) to a typed error: the one table. */
 export function errorFromZkCode(code: number, path?: string): ZoosyncError {
@@ -181,14 +205,31 @@ export function errorFromZkCode(code: number, path?: string): ZoosyncError {
     case -102:
       return new NoAuthError(path);
     default:
-      return new ZooKeeperError(code, ZK_ERROR_NAMES[code] ?? 'UNKNOWN', path, code === -7);
+      return new ZooKeeperError(code, ZK_ERROR_NAMES[code] ?? 'UNKNOWN', path, RETRYABLE_ZK_CODES.has(code));
   }
 }
 
 /** An acquire gave up after `waitForMs` (Go `ErrLockTimeout`); its node was removed. */
 export class LockTimeoutError extends ZoosyncError {
-  constructor(path: string, waitedMs: number) {
-    super(`lock ${path} not acquired within ${waitedMs} ms`, 'ZOOSYNC_LOCK_TIMEOUT', true);
+  /** Set when ZooKeeper could not be reached at all: the hosts tried (a reachable but contended lock leaves it undefined). */
+  readonly unreachable: string | undefined;
+
+  constructor(path: string, waitedMs: number, options?: ZoosyncErrorOptions & { unreachable?: string }) {
+    const why = options?.unreachable === undefined ? '' : `: ZooKeeper at ${options.unreachable} was not reachable`;
+    super(`lock ${path} not acquired within ${waitedMs} ms${why}`, 'ZOOSYNC_LOCK_TIMEOUT', true, options);
+    this.unreachable = options?.unreachable;
+  }
+}
+
+/** Our own node could not be deleted (ZooKeeper refused for good, e.g. no DELETE permission on its parent); it stays until our session ends. */
+export class ReleaseFailedError extends ZoosyncError {
+  /** The node that stays. */
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`could not delete ${path} (${why}): it stays until the session ends`, 'ZOOSYNC_RELEASE_FAILED', false, { cause });
+    this.path = path;
   }
 }
 

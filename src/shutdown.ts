@@ -5,12 +5,22 @@
 import createDebug from 'debug';
 import { closeDefaultSessions } from './defaults.js';
 import { cleanupRegionLeaders } from './recipes/leader.js';
+import { keysOf, optionsBag, waitMs } from './validate.js';
 
 const debug = createDebug('zoosync:leader');
 
+/** Options of `installShutdownHandlers`. */
+interface ShutdownOptions {
+  timeoutMs?: number;
+  exit?: boolean;
+}
+
+const SHUTDOWN_OPTION_KEYS = keysOf<ShutdownOptions>({ timeoutMs: true, exit: true });
+
 /** Installs SIGINT/SIGTERM handlers that clean up and exit (128 + signal number); returns an uninstaller. */
-export function installShutdownHandlers(options: { timeoutMs?: number; exit?: boolean } = {}): () => void {
-  const timeoutMs = options.timeoutMs ?? 5000;
+export function installShutdownHandlers(options?: ShutdownOptions): () => void {
+  options = optionsBag(options, SHUTDOWN_OPTION_KEYS);
+  const timeoutMs = waitMs(options.timeoutMs ?? 5000, 'options.timeoutMs');
   let cleaning: Promise<void> | undefined;
   const handler = (signal: NodeJS.Signals): void => {
     const code = signal === 'SIGINT' ? 130 : 143;

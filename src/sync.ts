@@ -9,8 +9,8 @@ import { acquireGlobalLock, warnGlobalLockDeprecated } from './recipes/global-lo
 import { acquireLock, type Lock } from './recipes/lock.js';
 import { reaperFor } from './recipes/reaper.js';
 import { release, reservationPath, reserve } from './recipes/reservation.js';
-import { leaseMs, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
-import { idToString, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
+import { keysOf, leaseMs, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
+import { checkBytes, idToString, MAX_PATH_BYTES, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
 import { Session } from './zk/session.js';
 import { campaign, cleanupRegionLeaders, type Leader } from './recipes/leader.js';
 import { gatedCampaign, type ChangeSource } from './recipes/global-leader.js';
@@ -20,6 +20,7 @@ import { installShutdownHandlers } from './shutdown.js';
 export { closeDefaultSessions, configure, setRegionLockNamespace, cleanupRegionLeaders, installShutdownHandlers, Session };
 export {
   BadVersionError,
+  ChrootMissingError,
   ConfigurationError,
   ConnectionLossError,
   ConnectTimeoutError,
@@ -35,6 +36,7 @@ export {
   NodeExistsError,
   NoNodeError,
   NotEmptyError,
+  ReleaseFailedError,
   ReservedError,
   SessionClosedError,
   SessionLostError,
@@ -67,8 +69,10 @@ export const REGION_LOCK_DEFAULTS = { minHoldForMs: 1000, waitForMs: 1000, holdF
 /** Go `minHoldFor`, `defaultWaitFor`, `defaultHoldFor` of the global lock. */
 export const GLOBAL_LOCK_DEFAULTS = { minHoldForMs: 2000, waitForMs: 1000, holdForMs: 5000 } as const;
 
+const LOCK_OPTION_KEYS = keysOf<LockOptions>({ waitForMs: true, holdForMs: true, signal: true, session: true });
+
 function lockArguments(options: LockOptions | undefined, defaults: typeof REGION_LOCK_DEFAULTS | typeof GLOBAL_LOCK_DEFAULTS) {
-  const o = optionsBag(options);
+  const o = optionsBag(options, LOCK_OPTION_KEYS);
   const signal = optionalSignal(o.signal, 'options.signal');
   return {
     waitForMs: waitMs(o.waitForMs ?? defaults.waitForMs, 'options.waitForMs'),
@@ -126,17 +130,25 @@ export interface Reservation {
   release(): Promise<boolean>;
 }
 
+/** Options of `reservation`, `anonymousRelease` and `leaderSnapshot`. */
+export interface SessionOnlyOptions {
+  /** The session to use instead of the default one. */
+  session?: Session;
+}
+
+const SESSION_ONLY_KEYS = keysOf<SessionOnlyOptions>({ session: true });
+
 function reservationNode(path: string, id: string): string {
-  validatePath(path, 'path');
+  validatePath(typeof path === 'string' ? checkBytes(path, MAX_PATH_BYTES, 'path') : path, 'path');
   const item = idToString(id, 'id');
   if (item.includes('/')) throw new InvalidArgumentError('id', `must not contain "/", got ${JSON.stringify(item)}`);
   return validatePath(reservationPath(path, item), 'id');
 }
 
 /** A reservation of `id` under `path` (Go `NewReservation`); checks its arguments at once. */
-export function reservation(path: string, id: string, options?: { session?: Session }): Reservation {
+export function reservation(path: string, id: string, options?: SessionOnlyOptions): Reservation {
   const node = reservationNode(path, id);
-  const explicit = optionalSession(optionsBag(options).session, 'options.session');
+  const explicit = optionalSession(optionsBag(options, SESSION_ONLY_KEYS).session, 'options.session');
   const session = (): Session => explicit ?? defaultSession();
   return {
     path: node,
@@ -151,9 +163,9 @@ export function reservation(path: string, id: string, options?: { session?: Sess
 }
 
 /** Releases the reservation of `id` under `path`, whoever made it (Go `AnonymousRelease`). */
-export async function anonymousRelease(path: string, id: string, options?: { session?: Session }): Promise<boolean> {
+export async function anonymousRelease(path: string, id: string, options?: SessionOnlyOptions): Promise<boolean> {
   const node = reservationNode(path, id);
-  const explicit = optionalSession(optionsBag(options).session, 'options.session');
+  const explicit = optionalSession(optionsBag(options, SESSION_ONLY_KEYS).session, 'options.session');
   return release(explicit ?? defaultSession(), node);
 }
 
@@ -165,8 +177,10 @@ export interface LeaderOptions {
   session?: Session;
 }
 
-function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undefined) {
-  const o = optionsBag(options);
+const LEADER_OPTION_KEYS = keysOf<LeaderOptions>({ signal: true, session: true });
+
+function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undefined, allowed: readonly string[]) {
+  const o = optionsBag(options, allowed);
   const signal = optionalSignal(o.signal, 'options.signal');
   const session = optionalSession(o.session, 'options.session');
   const path = regionLeaderPath(id);
@@ -175,7 +189,7 @@ function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undef
 
 /** Resolves once elected leader of `id` within the region (Go `RegionLeader`); see `Leader` for how it ends. */
 export async function regionLeader(id: string | Uint8Array, options?: LeaderOptions): Promise<Leader> {
-  const a = leaderArguments(id, options);
+  const a = leaderArguments(id, options, LEADER_OPTION_KEYS);
   a.signal?.throwIfAborted();
   return campaign(a.session ?? defaultSession(), a.id, a.path, a.signal);
 }
@@ -190,15 +204,17 @@ export interface GlobalLeaderOptions extends LeaderOptions {
   changes?: ChangeSource;
 }
 
+const GLOBAL_LEADER_OPTION_KEYS = keysOf<GlobalLeaderOptions>({ isLeaderRegion: true, recheckMs: true, changes: true, signal: true, session: true });
+
 /** Campaigns for `id` only while `isLeaderRegion()` says this region leads; rescinds when it stops (Go `NewGlobalLeader`). */
 export async function globalLeader(id: string | Uint8Array, options: GlobalLeaderOptions): Promise<Leader> {
-  const o = optionsBag(options);
+  const o = optionsBag(options, GLOBAL_LEADER_OPTION_KEYS);
   if (typeof o.isLeaderRegion !== 'function') throw new InvalidArgumentError('options.isLeaderRegion', 'must be a function returning a boolean or a promise of one');
   const recheckMs = waitMs(o.recheckMs ?? 5000, 'options.recheckMs');
   if (recheckMs === 0) throw new InvalidArgumentError('options.recheckMs', 'must be positive');
   const changes = o.changes;
   if (changes !== undefined && (changes === null || typeof changes !== 'object')) throw new InvalidArgumentError('options.changes', 'must be an EventEmitter or EventTarget');
-  const a = leaderArguments(id, options);
+  const a = leaderArguments(id, options, GLOBAL_LEADER_OPTION_KEYS);
   a.signal?.throwIfAborted();
   const session = a.session ?? defaultSession();
   return gatedCampaign({ isLeaderRegion: o.isLeaderRegion, recheckMs, changes, signal: a.signal }, (signal) =>
@@ -207,13 +223,13 @@ export async function globalLeader(id: string | Uint8Array, options: GlobalLeade
 }
 
 /** Who leads `id` now and who waits, in order (Curator `getLeader`/`getParticipants`). */
-export async function leaderSnapshot(id: string | Uint8Array, options?: { session?: Session }): Promise<ElectionSnapshot> {
-  const a = leaderArguments(id, options);
+export async function leaderSnapshot(id: string | Uint8Array, options?: SessionOnlyOptions): Promise<ElectionSnapshot> {
+  const a = leaderArguments(id, options, SESSION_ONLY_KEYS);
   return snapshot(a.session ?? defaultSession(), a.path);
 }
 
 /** Yields the election of `id` now and after every change until `signal` aborts (etcd `Observe`). */
 export function observeLeader(id: string | Uint8Array, options?: LeaderOptions): AsyncGenerator<ElectionSnapshot> {
-  const a = leaderArguments(id, options);
+  const a = leaderArguments(id, options, LEADER_OPTION_KEYS);
   return observe(a.session ?? defaultSession(), a.path, a.signal);
 }

@@ -3,8 +3,11 @@
  * the argument and the problem, before any I/O.
  */
 import { InvalidArgumentError, LeaseTooShortError } from './errors.js';
+import { knownKeys } from './option-keys.js';
 import { MAX_TIMER_MS } from './recipes/wait.js';
 import { Session } from './zk/session.js';
+
+export { keysOf, knownKeys } from './option-keys.js';
 
 /** A wait in ms: a non-negative integer (0 means try once). */
 export function waitMs(value: unknown, argument: string): number {
@@ -37,9 +40,10 @@ export function optionalSession(value: unknown, argument: string): Session | und
   return value;
 }
 
-/** An options bag: undefined or a plain object. */
-export function optionsBag<T extends object>(value: T | undefined, argument = 'options'): Partial<T> {
+/** An options bag: undefined or an object whose every key is in `allowed` (see `knownKeys`). */
+export function optionsBag<T extends object>(value: T | undefined, allowed: readonly string[], argument = 'options'): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object') throw new InvalidArgumentError(argument, 'must be an object');
+  knownKeys(value, allowed, argument);
   return value;
 }

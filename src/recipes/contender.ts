@@ -4,9 +4,18 @@
  * and always remove our own node when the wait ends without holding.
  */
 import { channel } from 'node:diagnostics_channel';
-import createDebug from 'debug';
-import { ConnectionLossError, ConnectTimeoutError, LockTimeoutError, NoNodeError, SessionLostError, ZoosyncError } from '../errors.js';
-import { sortBySequence } from '../wire/node-name.js';
+import createDebug, { type Debugger } from 'debug';
+import {
+  BadVersionError,
+  ConnectionLossError,
+  ConnectTimeoutError,
+  LockTimeoutError,
+  NoAuthError,
+  NoNodeError,
+  SessionLostError,
+  ZoosyncError,
+} from '../errors.js';
+import { guidOf, sortContenders } from '../wire/node-name.js';
 import type { Connection } from '../zk/connection.js';
 import type { WatchEvent } from '../zk/requests.js';
 import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
@@ -40,14 +49,12 @@ export interface ContendOptions {
   lease?: LeasePolicy;
   /** Delay before creating the node again after a connection failure (backoff for leaders). */
   retryDelayMs?: (attempt: number) => number;
-  /**
-   * Watch our own node from the start (leaders, to see it changed). Otherwise the parent's child
-   * watch, set for free in the create's batch, stands guard until the first change under the
-   * parent, and only then is our node's own watch set: an uncontended lock sends no extra request.
-   */
-  eagerGuard?: boolean;
   /** Keep retrying (with `retryDelayMs`) while ZooKeeper cannot be reached at all (leaders do). */
   retryUnreachable?: boolean;
+  /** Create missing parents as container nodes, which the server removes once empty (leaders do). */
+  containerParents?: boolean;
+  /** Where to log (the recipe's own `debug` namespace); default `zoosync:lock`. */
+  log?: Debugger;
 }
 
 /** A won position: the connection it lives on, our node, its data and the guard watching it. */
@@ -64,83 +71,85 @@ class OwnNodeGone extends ZoosyncError {
   }
 }
 
-/** Parents where our last create found others: there we expect to wait, so we guard our node at once. */
-const contended = new Set<string>();
-
-function noteContention(parent: string, seen: boolean): void {
-  if (!seen) contended.delete(parent);
-  else if (!contended.has(parent)) {
-    if (contended.size >= 10_000) contended.clear();
-    contended.add(parent);
-  }
-}
-
 const isRetryable = (e: unknown): boolean =>
   e instanceof SessionLostError || e instanceof ConnectionLossError || e instanceof OwnNodeGone;
 
 /** Waits until we hold the lowest node under `parent`; rejects on timeout or abort after removing our node. */
 export async function contend(opts: ContendOptions): Promise<Position> {
+  const log = opts.log ?? debug;
   // The wait limit also bounds getting a connection, except for a try (waitForMs 0), which
   // always gets its answer.
   const boundStart = opts.waitForMs !== 0;
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
     let data = opts.lease?.initialData() ?? Buffer.alloc(0);
-    let conn: Connection;
-    let created: { node: CreatedNode; children: string[]; childWatch: boolean };
+    let conn: Connection | undefined;
+    let created: { node: CreatedNode; children: string[] };
     let guard: NodeGuard;
     try {
       const live = opts.session.current;
       conn = live?.state === 'connected' ? live : await withDeadline(opts.session.connection(), opts, undefined, boundStart);
-      // Until our node's own watch is set, the child watch left by the create's batch guards it.
-      const g = (guard = new NodeGuard(conn, data));
-      const lazyGuard = !opts.eagerGuard && !contended.has(opts.parent);
+      guard = new NodeGuard(conn, data);
       const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
-        ...(lazyGuard ? { onChildren: () => g.arm() } : {}),
+        ...(opts.containerParents ? { parents: { container: true } } : {}),
+        ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const c = conn;
-      // On a live connection the create answers within a round trip or fails at the read timeout:
-      // only the signal is raced (a timer per acquire would cost more than it saves).
-      created = await withDeadline(create, opts, conn, false, (made) => void deleteUntilGone(c, made.node.path));
-      noteContention(opts.parent, created.children.length > 1);
+      // The wait limit bounds the create and any recovery of a lost reply; a node made after we
+      // gave up is removed in the background.
+      created = await withDeadline(create, opts, conn, boundStart, (made) => void deleteUntilGone(c, made.node.path));
     } catch (error) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
       if ((isRetryable(error) || unreachable) && !expired(opts)) {
-        debug('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
+        log('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
         await pause(opts, attempt);
         continue;
       }
+      if (isRetryable(error) && expired(opts)) throw timeoutError(opts, conn, error);
       throw error;
     }
     const { node } = created;
     guard.bind(node.path);
-    // A waiter watches its own node at once: a hand-off must never reach a node someone deleted.
-    if (!created.childWatch || sortBySequence(created.children)[0] !== node.name) guard.arm();
+    // Every holder and waiter watches its own node at once: a change to its data (an operator, a
+    // contender reaping an expired lease) must reach the handle, and a hand-off must never reach
+    // a node someone deleted.
+    guard.arm();
     const position: Position = { conn, node, data, guard };
     try {
-      data = await waitTurn(opts, position, created.children);
+      data = await waitTurn(opts, position, created.children, log);
       position.data = data;
       return position;
     } catch (error) {
       guard.stop();
       // Remove our node before reporting; if ZooKeeper is out of reach, keep trying in the
       // background (until the session ends) rather than hold the caller past its limit.
-      const gone = deleteUntilGone(conn, node.path);
       const outcome = await waitFirst<string>({
-        promise: gone,
+        promise: deleteUntilGone(conn, node.path),
         timers: [{ at: performance.now() + conn.sessionTimeoutMs / 3, value: 'still trying' }],
       });
-      debug('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
+      log('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (isRetryable(error) && !expired(opts)) {
         await pause(opts, attempt);
         continue;
       }
-      if (error instanceof OwnNodeGone) throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+      if (error instanceof OwnNodeGone) throw timeoutError(opts, conn);
       throw error;
     }
   }
+}
+
+/** The wait limit passed: says whether ZooKeeper was out of reach, with what went wrong as the cause. */
+function timeoutError(opts: ContendOptions, conn: Connection | undefined, cause?: unknown): LockTimeoutError {
+  const waited = opts.waitForMs ?? 0;
+  if (conn === undefined || conn.state !== 'connected') {
+    const hosts = opts.session.options.hosts;
+    const why = cause instanceof ZoosyncError ? cause : new ConnectTimeoutError(hosts, waited);
+    return new LockTimeoutError(opts.parent, waited, { cause: why, unreachable: hosts });
+  }
+  return new LockTimeoutError(opts.parent, waited, cause === undefined ? undefined : { cause });
 }
 
 function expired(opts: ContendOptions): boolean {
@@ -168,13 +177,13 @@ async function withDeadline<T>(
   if (!opts.signal && !timed) return work;
   work.catch(() => undefined);
   try {
-    const r = await waitFirst<T | 'timeout'>({
+    const r = await waitFirst<T | typeof TIMEOUT>({
       promise: work,
       signal: opts.signal,
       lost: conn?.signal,
-      timers: timed ? [{ at: opts.deadline!, value: 'timeout' }] : [],
+      timers: timed ? [{ at: opts.deadline!, value: TIMEOUT }] : [],
     });
-    if (r === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+    if (r === TIMEOUT) throw timeoutError(opts, conn);
     return r as T;
   } catch (error) {
     if (abandon) work.then(abandon, () => undefined);
@@ -182,23 +191,34 @@ async function withDeadline<T>(
   }
 }
 
-async function waitTurn(
-  opts: ContendOptions,
-  pos: Position,
-  initialChildren: string[],
-): Promise<Buffer> {
+const TIMEOUT = Symbol('timeout');
+
+/** Deletes nodes that carry our guid but are not ours: a create that was only delayed landed beside its retry. */
+function removeTwins(conn: Connection, parent: string, node: CreatedNode, children: readonly string[], log: Debugger): void {
+  for (const name of children) {
+    if (name !== node.name && guidOf(name) === node.guid) {
+      log('%s: deleting %s, a second node of our create', node.path, name);
+      void deleteUntilGone(conn, `${parent}/${name}`);
+    }
+  }
+}
+
+async function waitTurn(opts: ContendOptions, pos: Position, initialChildren: string[], log: Debugger): Promise<Buffer> {
   const { conn, node, guard } = pos;
   const guardEnd = (): GuardEnd | undefined => guard.end;
   let data = pos.data;
   let children = initialChildren;
-  const list = async (): Promise<string[]> => conn.request({ op: 'getChildren', path: opts.parent });
+  /** Predecessors whose expired lease we may not reap (no permission): wait for them instead of spinning. */
+  const unreapable = new Set<string>();
+  const list = async (): Promise<string[]> => withDeadline(conn.request({ op: 'getChildren', path: opts.parent }), opts, conn);
   for (;;) {
     if (guardEnd()) throw new OwnNodeGone();
-    const sorted = sortBySequence(children);
+    removeTwins(conn, opts.parent, node, children, log);
+    const sorted = sortContenders(children);
     const index = sorted.indexOf(node.name);
     if (index === -1) throw new OwnNodeGone();
     if (index === 0) return data;
-    if (expired(opts)) throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+    if (expired(opts)) throw timeoutError(opts, conn);
     const predName = sorted[index - 1]!;
     const pred = `${opts.parent}/${predName}`;
     const predIsHolder = index === 1;
@@ -215,10 +235,10 @@ async function waitTurn(
         got = await withDeadline(conn.request({ op: 'getData', path: pred, watch: watcher }), opts, conn);
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
-        children = await withDeadline(list(), opts, conn);
+        children = await list();
         continue;
       }
-      const predDeadline = opts.lease?.deadlineOf(got.data);
+      const predDeadline = unreapable.has(pred) ? undefined : opts.lease?.deadlineOf(got.data);
       for (;;) {
         const timers: Array<{ at: number; value: string }> = [];
         if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
@@ -227,24 +247,30 @@ async function waitTurn(
         if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
         const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
         wakeChannel.publish({ path: node.path, predecessor: pred, cause });
-        if (cause === 'timeout') throw new LockTimeoutError(opts.parent, opts.waitForMs ?? 0);
+        if (cause === 'timeout') throw timeoutError(opts, conn);
         if (cause === 'guard') throw new OwnNodeGone();
         if (cause === 'refresh' && refresh) {
-          const next = refresh.data();
-          pos.guard.expect(next);
-          await withDeadline(conn.request({ op: 'setData', path: node.path, data: next }), opts, conn);
-          data = next;
+          data = await refreshLease(opts, pos, refresh.data());
           continue;
         }
         if (cause === 'pred-expired') {
-          debug('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
-          await conn.request({ op: 'delete', path: pred, version: got.stat.version }).catch(() => undefined);
-          children = await withDeadline(list(), opts, conn);
+          log('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
+          try {
+            await withDeadline(conn.request({ op: 'delete', path: pred, version: got.stat.version }), opts, conn);
+          } catch (error) {
+            if (error instanceof NoAuthError) {
+              log('%s: may not delete %s (%s); waiting for it to go', node.path, pred, error.message);
+              unreapable.add(pred);
+            } else if (!(error instanceof NoNodeError || error instanceof BadVersionError)) throw error;
+          }
+          children = await list();
         } else if (cause === 'deleted' && predIsHolder) {
+          // Our guard may be re-arming (after our own lease refresh): let its read answer first.
+          await guard.settled();
           if (guardEnd()) throw new OwnNodeGone();
           return data;
         } else if (cause === 'deleted') {
-          children = await withDeadline(list(), opts, conn);
+          children = await list();
         }
         break;
       }
@@ -253,4 +279,16 @@ async function waitTurn(
       if (!watchDone) conn.forgetWatch(pred, watcher);
     }
   }
+}
+
+/** Pushes a waiting node's own lease deadline; our node gone means we lost our place. */
+async function refreshLease(opts: ContendOptions, pos: Position, next: Buffer): Promise<Buffer> {
+  pos.guard.expect(next);
+  try {
+    await withDeadline(pos.conn.request({ op: 'setData', path: pos.node.path, data: next }), opts, pos.conn);
+  } catch (error) {
+    if (error instanceof NoNodeError) throw new OwnNodeGone();
+    throw error;
+  }
+  return next;
 }

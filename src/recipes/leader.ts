@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
-import { deleteUntilGone } from '../zk/protected-create.js';
+import { releaseOwnNode } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { contend, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
@@ -38,7 +38,8 @@ export async function campaign(session: Session, id: string, parent: string, sig
     prefix: 'lock-',
     signal,
     retryUnreachable: true,
-    eagerGuard: true,
+    log: debug,
+    containerParents: true,
     retryDelayMs: (attempt) => backoffMs(attempt),
   });
   return new Leader(id, pos);
@@ -46,7 +47,9 @@ export async function campaign(session: Session, id: string, parent: string, sig
 
 /** Rescinds every live leader of this process and waits for their nodes to go (Go `CleanupRegionLeaders`). */
 export async function cleanupRegionLeaders(): Promise<void> {
-  await Promise.all([...live].map((leader) => leader.rescind()));
+  const results = await Promise.allSettled([...live].map((leader) => leader.rescind()));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length > 0) throw new AggregateError(failed, `${failed.length} leader node(s) could not be deleted`);
 }
 
 /** An elected leader. Port of Go's `Leader` with a reason, a signal and a fencing token. */
@@ -104,7 +107,7 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
     if (!this.released && !this.conn.isTrusted) this.end('session-suspended');
   }
 
-  /** Gives up leadership; resolves once our node is gone (or our session is). Idempotent (Go `Rescind`). */
+  /** Gives up leadership; resolves once our node is gone (or our session is), rejects with `ReleaseFailedError` if ZooKeeper refuses to delete it. Idempotent (Go `Rescind`). */
   rescind(): Promise<void> {
     this.end('resigned');
     return this.released!;
@@ -120,10 +123,19 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
     this.conn.untrack(this);
     this.guard.stop();
     this.abort.abort(new LeadershipEndedError(this.id, reason));
-    this.released = deleteUntilGone(this.conn, this.path).then((outcome) => {
-      live.delete(this);
-      debug('node %s of %s: %s', this.path, this.id, outcome);
-    });
+    this.released = releaseOwnNode(this.conn, this.path).then(
+      (outcome) => {
+        live.delete(this);
+        debug('node %s of %s: %s', this.path, this.id, outcome);
+      },
+      (error: unknown) => {
+        live.delete(this);
+        debug('%s', (error as Error).message);
+        throw error;
+      },
+    );
+    // rescind() hands this promise out; an end nobody awaits must not become an unhandled rejection.
+    this.released.catch(() => undefined);
     debug('leadership of %s ended: %s', this.id, reason);
     this.resolveRescinded(reason);
     if (rescindedChannel.hasSubscribers) rescindedChannel.publish({ id: this.id, path: this.path, reason });

@@ -8,7 +8,7 @@ import createDebug from 'debug';
 import { LockExpiredError, LockLostError, LockReleasedError, withoutStack, type ZoosyncError } from '../errors.js';
 import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
-import { deleteUntilGone } from '../zk/protected-create.js';
+import { releaseOwnNode } from '../zk/protected-create.js';
 import type { Session } from '../zk/session.js';
 import { contend, type LeasePolicy, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
@@ -136,7 +136,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
     return this.deadlineMs;
   }
 
-  /** Releases the lock; resolves once our node is gone (or our session is, which removes it). Idempotent. */
+  /** Releases the lock; resolves once our node is gone (or our session is, which removes it), rejects with `ReleaseFailedError` if ZooKeeper refuses to delete it. Idempotent. */
   unlock(): Promise<void> {
     if (!this.released) this.end(() => withoutStack(() => new LockReleasedError(this.path)));
     else this.releaseNow?.();
@@ -205,9 +205,11 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
             };
           });
     this.released = kept
-      .then(() => deleteUntilGone(this.conn, this.path))
+      .then(() => releaseOwnNode(this.conn, this.path))
       .then((outcome) => {
         debug('released %s (%s)', this.path, outcome);
       });
+    // unlock() hands this promise out; an end nobody awaits must not become an unhandled rejection.
+    this.released.catch((error: unknown) => debug('%s', (error as Error).message));
   }
 }

@@ -21,6 +21,8 @@ export class NodeGuard {
   private readonly ours: Buffer[];
   private handler: ((why: GuardEnd) => void) | undefined;
   private endedPromise: Promise<'guard'> | undefined;
+  /** The read that (re-)sets our watch, while it is in flight. */
+  private reading: Promise<void> | undefined;
   private resolveEnded: ((v: 'guard') => void) | undefined;
 
   constructor(
@@ -45,6 +47,11 @@ export class NodeGuard {
   whenEnded(): Promise<'guard'> {
     this.endedPromise ??= this.ended ? Promise.resolve('guard') : new Promise((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
+  }
+
+  /** Resolves once no read of our node is in flight: what the guard knows is then current up to its reply. */
+  async settled(): Promise<void> {
+    while (this.reading) await this.reading;
   }
 
   /** Sets the watch on our node (once; later calls do nothing); reports at once if it is already gone. */
@@ -85,12 +92,17 @@ export class NodeGuard {
 
   /** Reads our node with a watch: gone means deleted, data not ours means changed (also before the watch was set). */
   private watchData(): void {
-    this.conn.request({ op: 'getData', path: this.path, watch: (e) => this.onEvent(e) }).then(
+    const reading: Promise<void> = this.conn.request({ op: 'getData', path: this.path, watch: (e) => this.onEvent(e) }).then(
       ({ data }) => {
+        if (this.reading === reading) this.reading = undefined;
         if (!this.ours.some((mine) => mine.equals(data))) this.fire('changed');
       },
-      (error: unknown) => this.onReadError(error),
+      (error: unknown) => {
+        if (this.reading === reading) this.reading = undefined;
+        this.onReadError(error);
+      },
     );
+    this.reading = reading;
   }
 
   private onReadError(error: unknown): void {

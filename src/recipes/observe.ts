@@ -3,7 +3,7 @@
  * an election's nodes in order, and a stream of snapshots as it changes.
  */
 import { NoNodeError, type ZoosyncError } from '../errors.js';
-import { parseSequence, sortBySequence, guidOf } from '../wire/node-name.js';
+import { guidOf, parseSequence, sortContenders } from '../wire/node-name.js';
 import type { Session } from '../zk/session.js';
 import { waitFirst } from './wait.js';
 
@@ -37,7 +37,7 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
     if (watch) await conn.request({ op: 'exists', path: parent, watch: () => watch() });
     return { leader: undefined, participants: [] };
   }
-  const sorted = sortBySequence(names);
+  const sorted = sortContenders(names);
   const stats = await Promise.all(sorted.map((name) => conn.request({ op: 'exists', path: `${parent}/${name}` })));
   const participants: Participant[] = [];
   sorted.forEach((name, i) => {

@@ -19,6 +19,8 @@ const GUID_RE = /^[0-9a-f]{32}$/;
 const PROTECTED_RE = /^_c_([0-9a-f]{32})-/;
 const NEG_SHORT_RE = /--(\d{9})$/; // -1 .. -999999999 formatted as `-` + 9 digits
 const TEN_DIGITS_RE = /-(-?)(\d{10})$/; // 10 digits, maybe after a second `-`
+/** A contender of the lock and leader recipes: `lock-<seq>`, maybe behind go-zookeeper's `_c_<guid>-` protection. */
+const CONTENDER_RE = /^(?:_c_[0-9a-f]{32}-)?lock-(?:\d{10}|-\d{9,10})$/;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -62,6 +64,20 @@ export function parseSequence(name: string): number | undefined {
     return -value >= INT32_MIN ? -value : undefined;
   }
   return value <= INT32_MAX ? value : undefined;
+}
+
+/**
+ * True for a node name of the recipes' own shape (zoosync's and the Go recipe's
+ * `_c_<guid>-lock-<seq>`, or an unprotected `lock-<seq>`): only these count as contenders, so a
+ * node planted with another name (`x-0000000000`) can neither hold a lock nor block an election.
+ */
+export function isContenderName(name: string): boolean {
+  return typeof name === 'string' && CONTENDER_RE.test(name) && parseSequence(name) !== undefined;
+}
+
+/** The contenders among `names` (see `isContenderName`), ascending by sequence. */
+export function sortContenders(names: readonly string[]): string[] {
+  return sortBySequence(names.filter(isContenderName));
 }
 
 /**

@@ -51,6 +51,11 @@ export interface ConnectionManager {
   connect(): void;
   findNextServer(callback: (server: unknown) => void): void;
   watcherManager: WatcherManager;
+  /** The next request's xid (an int32 on the wire). */
+  xid: number;
+  /** The last zxid seen, sent in SetWatches so the server can tell what we missed. */
+  zxid: Buffer;
+  packetQueue: { queue: Array<{ request: { header: { type: number } | null }; callback: unknown }>; unshift(packet: unknown): void };
 }
 
 /** The client's per-path registry of one-shot watchers. */
@@ -58,6 +63,10 @@ export interface WatcherManager {
   dataWatchers: Record<string, import('node:events').EventEmitter | undefined>;
   childWatchers: Record<string, import('node:events').EventEmitter | undefined>;
   existenceWatchers: Record<string, import('node:events').EventEmitter | undefined>;
+  isEmpty(): boolean;
+  getDataWatcherPaths(): string[];
+  getExistenceWatcherPaths(): string[];
+  getChildWatcherPaths(): string[];
 }
 
 /** A watch notification as the client delivers it. */
@@ -112,4 +121,192 @@ export const OPEN_ACL = client.ACL.OPEN_ACL_UNSAFE.map((acl) => acl.toRecord());
 /** Reads a jute long as a bigint. */
 export function longToBigInt(value: JuteLong): bigint {
   return value.readBigInt64BE(0);
+}
+
+/** ZooKeeper's `OpCode.createContainer` (3.5+): a CreateRequest whose node the server removes once empty. */
+export const CREATE_CONTAINER_OP = 19;
+
+/** Where `Request.toBuffer` writes the op code: after the int32 length and the int32 xid. */
+const SERIALIZED_TYPE_OFFSET = 8;
+
+/** The jute Request members `withSerializedOpCode` relies on. */
+interface SerializableRequest {
+  header: { type: number; xid?: number } | null;
+  toBuffer(): Buffer;
+}
+
+/**
+ * node-zookeeper-client 1.1.3 cannot send createContainer (no op code, no API), and destroys the
+ * socket on a reply to an op code it does not know. Makes a request queued as another op (a
+ * CREATE, so the client still matches and parses the reply as a create's) go out with `opCode` in
+ * its serialized header instead: `header.type` is left alone, only the bytes change. Checked
+ * against ZooKeeper 3.8 (a createContainer reply parses as a create's, the connection stays); shown
+ * by containers.test.ts "an election parent is a container".
+ */
+export function withSerializedOpCode<R>(request: R, opCode: number): R {
+  const r = request as SerializableRequest;
+  const toBuffer = r.toBuffer.bind(r);
+  r.toBuffer = () => {
+    const buffer = toBuffer();
+    buffer.writeInt32BE(opCode, SERIALIZED_TYPE_OFFSET);
+    return buffer;
+  };
+  return request;
+}
+
+/** Refuses to load if `Request.toBuffer` no longer writes [length][xid][type] (what `withSerializedOpCode` patches). */
+function checkRequestLayout(): void {
+  const header = new jute.protocol.RequestHeader!();
+  header.xid = 0x1234;
+  header.type = jute.OP_CODES.CREATE;
+  const bytes = (new jute.Request(header, null) as SerializableRequest).toBuffer();
+  if (bytes.readInt32BE(4) !== 0x1234 || bytes.readInt32BE(SERIALIZED_TYPE_OFFSET) !== jute.OP_CODES.CREATE) {
+    throw new Error('node-zookeeper-client: unexpected jute Request layout; zoosync was written for 1.1.3');
+  }
+}
+checkRequestLayout();
+
+const managers = new WeakMap<object, ConnectionManager>();
+
+/** Records which ConnectionManager `owner` (a Connection) drives, so tests can reach it only through this module. */
+export function registerManager(owner: object, cm: ConnectionManager): void {
+  managers.set(owner, cm);
+}
+
+function managerOf(owner: object): ConnectionManager {
+  const cm = managers.get(owner);
+  if (!cm) throw new Error('no ConnectionManager registered for this connection');
+  return cm;
+}
+
+/** The largest xid the wire's int32 can carry. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * node-zookeeper-client 1.1.3 numbers requests with `cm.xid`, an int32 that grows for the whole
+ * session and is never wrapped: after 2^31 requests (4 days at 2,000 locks/s) `writeInt32BE`
+ * throws a RangeError on every request and the process dies in the reconnect. Makes the counter
+ * skip from 2^31-1 back to 1, as Java's `ClientCnxn.getXid` does (negative xids are reserved for
+ * pings, auth, notifications and SetWatches). Shown by session.test.ts "the request counter wraps".
+ */
+export function wrapRequestCounter(cm: ConnectionManager): void {
+  let xid = typeof cm.xid === 'number' ? cm.xid : 0;
+  Object.defineProperty(cm, 'xid', {
+    configurable: true,
+    enumerable: true,
+    get: () => xid,
+    set: (value: number) => {
+      xid = value >= INT32_MAX || value < 0 ? 1 : value;
+    },
+  });
+}
+
+/** The xid the next request of `owner`'s connection will carry (tests). */
+export function requestCounter(owner: object): number {
+  return managerOf(owner).xid;
+}
+
+/** Fast-forwards `owner`'s request counter, as months of traffic would (tests). */
+export function setRequestCounter(owner: object, value: number): void {
+  managerOf(owner).xid = value;
+}
+
+/** Java's `ClientCnxn.SET_WATCHES_MAX_LENGTH`: the path bytes one SetWatches packet carries at most. */
+export const SET_WATCHES_CHUNK_BYTES = 128 * 1024;
+
+/** Watched paths split into SetWatches payloads of at most `maxBytes` of paths each (chroot included). */
+export function setWatchesChunks(
+  watches: { data: string[]; exist: string[]; child: string[] },
+  chroot: string | undefined,
+  maxBytes = SET_WATCHES_CHUNK_BYTES,
+): Array<{ data: string[]; exist: string[]; child: string[] }> {
+  const chunks: Array<{ data: string[]; exist: string[]; child: string[] }> = [];
+  let chunk = { data: [] as string[], exist: [] as string[], child: [] as string[] };
+  let bytes = 0;
+  const extra = chroot === undefined ? 0 : Buffer.byteLength(chroot);
+  for (const kind of ['data', 'exist', 'child'] as const) {
+    for (const path of watches[kind]) {
+      const size = Buffer.byteLength(path) + extra + 4;
+      if (bytes > 0 && bytes + size > maxBytes) {
+        chunks.push(chunk);
+        chunk = { data: [], exist: [], child: [] };
+        bytes = 0;
+      }
+      chunk[kind].push(path);
+      bytes += size;
+    }
+  }
+  if (bytes > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * node-zookeeper-client 1.1.3 re-sends every watch in ONE SetWatches packet on reconnect, and
+ * queues it (and the auth packets) behind requests made while disconnected. Past the server's
+ * packet limit (`jute.maxbuffer`, 1 MiB: about 15,000 locks with ordinary ids) the server drops
+ * every new connection and the session flaps forever. Runs the client's own handshake with the
+ * watches hidden from it, then puts the auth packets first and the watches, in chunks of at most
+ * 128 KiB as Java's `ClientCnxn.primeConnection` sends them, before anything else queued.
+ * Shown by session.test.ts "20,000 watches survive a reconnect".
+ */
+export function handshakeWithChunkedWatches(cm: ConnectionManager, handshake: () => void): void {
+  const wm = cm.watcherManager;
+  const watches = wm.isEmpty()
+    ? undefined
+    : { data: wm.getDataWatcherPaths(), exist: wm.getExistenceWatcherPaths(), child: wm.getChildWatcherPaths() };
+  const queue = cm.packetQueue.queue;
+  const before = queue.length;
+  wm.isEmpty = () => true;
+  try {
+    handshake();
+  } finally {
+    delete (wm as Partial<WatcherManager>).isEmpty;
+  }
+  const first: unknown[] = [];
+  // The handshake queued its auth packets at the back: they must precede every request.
+  for (let i = before; i < queue.length; ) {
+    if (queue[i]!.request.header?.type === jute.OP_CODES.AUTH) first.push(...queue.splice(i, 1));
+    else i++;
+  }
+  if (watches) {
+    for (const chunk of setWatchesChunks(watches, cm.chrootPath)) {
+      const header = new jute.protocol.RequestHeader!();
+      header.type = jute.OP_CODES.SET_WATCHES;
+      const payload = new jute.protocol.SetWatches!();
+      payload.setChrootPath(cm.chrootPath);
+      payload.relativeZxid = cm.zxid;
+      payload.dataWatches = chunk.data;
+      payload.existWatches = chunk.exist;
+      payload.childWatches = chunk.child;
+      first.push({ request: new jute.Request(header, payload), callback: () => undefined });
+    }
+  }
+  for (let i = first.length - 1; i >= 0; i--) cm.packetQueue.unshift(first[i]);
+}
+
+/** The ConnectionManager members that hold its parsed server list (see ConnectionStringParser and `updateTimeout`). */
+interface ServerListMembers {
+  servers: Array<{ host: string; port: number }>;
+  nextServerIndex: number;
+  serverAttempts: number;
+  updateTimeout(sessionTimeoutMs: number): void;
+}
+
+/**
+ * Replaces the client's parsed server list (its parser split `[::1]:2181` at the first ":"),
+ * shuffled as the parser shuffles it; call before `connect()`. Keeps the chroot it parsed.
+ */
+export function setServers(cm: ConnectionManager, servers: ReadonlyArray<{ host: string; port: number }>): void {
+  if (servers.length === 0) throw new RangeError('setServers: the server list must not be empty');
+  const list = servers.map(({ host, port }) => ({ host, port }));
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  const members = cm as unknown as ServerListMembers;
+  members.servers = list;
+  members.nextServerIndex = 0;
+  members.serverAttempts = 0;
+  // connectTimeout is sessionTimeout / servers.length: recompute it for the new list.
+  members.updateTimeout(cm.sessionTimeout);
 }

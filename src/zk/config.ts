@@ -2,7 +2,10 @@
  * Session configuration: defaults, the environment (`ZK_HOSTS`, `ZK_SESSION_TIMEOUT_MS`,
  * `ZK_CONNECT_TIMEOUT_MS`), and validation that fails before any I/O with a `ConfigurationError`.
  */
-import { ConfigurationError } from '../errors.js';
+import { isIPv6 } from 'node:net';
+import { ConfigurationError, InvalidArgumentError } from '../errors.js';
+import { keysOf, knownKeys } from '../option-keys.js';
+import { checkBytes, MAX_PATH_BYTES, validatePath } from '../wire/paths.js';
 
 /** What a `Session` can be configured with. */
 export interface SessionOptions {
@@ -19,26 +22,64 @@ export interface SessionOptions {
 /** Fully resolved and validated session options. */
 export type ResolvedSessionOptions = Required<SessionOptions>;
 
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+/** The keys `SessionOptions` takes; anything else is refused (a misspelt key would silently keep a default). */
+export const SESSION_OPTION_KEYS = keysOf<SessionOptions>({ hosts: true, sessionTimeoutMs: true, connectTimeoutMs: true, spinDelayMs: true });
 
-/** Checks a connect string, returning it trimmed; throws a ConfigurationError naming what is wrong. */
+/** One server of a connect string, as `net.connect` takes it (IPv6 without its brackets). */
+export interface Server {
+  host: string;
+  port: number;
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+/**
+ * Checks a connect string, returning it normalized (blanks around the whole and around each
+ * entry removed, chroot kept); throws a ConfigurationError naming what is wrong.
+ */
 export function validateHosts(hosts: unknown, argument = 'hosts'): string {
+  const { servers, chroot } = parseConnectString(hosts, argument);
+  return servers.map((s) => s.entry).join(',') + chroot;
+}
+
+/** The servers of a connect string in the order given, IPv6 brackets stripped (node-zookeeper-client split `[::1]:2181` at the first ":"). */
+export function parseServers(hosts: unknown, argument = 'hosts'): Server[] {
+  return parseConnectString(hosts, argument).servers.map(({ host, port }) => ({ host, port }));
+}
+
+function parseConnectString(hosts: unknown, argument: string): { servers: Array<Server & { entry: string }>; chroot: string } {
   if (typeof hosts !== 'string') throw new ConfigurationError(argument, `must be a string of host:port pairs, got ${typeof hosts}`);
   const trimmed = hosts.trim();
   if (trimmed === '') throw new ConfigurationError(argument, 'must not be blank');
   const slash = trimmed.indexOf('/');
   const list = slash === -1 ? trimmed : trimmed.slice(0, slash);
-  const chroot = slash === -1 ? '' : trimmed.slice(slash);
-  for (const entry of list.split(',')) {
-    const match = HOST_PORT.exec(entry.trim());
-    if (!match) throw new ConfigurationError(argument, `"${entry}" is not host:port (in "${trimmed}")`);
-    const port = Number(match[1]);
-    if (port < 1 || port > 65535) throw new ConfigurationError(argument, `port ${port} out of range in "${entry}"`);
+  const servers = list.split(',').map((entry) => parseServer(entry, argument, trimmed));
+  const chroot = slash === -1 ? '' : validateChroot(trimmed.slice(slash), argument);
+  return { servers, chroot };
+}
+
+function parseServer(raw: string, argument: string, whole: string): Server & { entry: string } {
+  const entry = raw.trim();
+  const match = HOST_PORT.exec(entry);
+  if (!match) throw new ConfigurationError(argument, `"${raw}" is not host:port (in "${whole}")`);
+  const bracketed = match[1]!;
+  const host = bracketed.startsWith('[') ? bracketed.slice(1, -1) : bracketed;
+  if (bracketed.startsWith('[') && !isIPv6(host)) throw new ConfigurationError(argument, `"${bracketed}" is not an IPv6 address (in "${whole}")`);
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) throw new ConfigurationError(argument, `port ${port} out of range in "${raw}"`);
+  return { entry, host, port };
+}
+
+/** A chroot checked as ZooKeeper checks a path (node-zookeeper-client would throw a raw AssertionError later). */
+function validateChroot(chroot: string, argument: string): string {
+  try {
+    validatePath(checkBytes(chroot, MAX_PATH_BYTES, 'chroot'), 'chroot');
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const problem = error.message.slice(error.argument.length + 2);
+    throw new ConfigurationError(argument, `invalid chroot: ${problem}`, { cause: error });
   }
-  if (chroot !== '' && (chroot.endsWith('/') || chroot.includes('//'))) {
-    throw new ConfigurationError(argument, `chroot "${chroot}" is not a valid ZooKeeper path`);
-  }
-  return trimmed;
+  return chroot;
 }
 
 function positiveInt(value: unknown, argument: string): number {
@@ -56,9 +97,10 @@ function fromEnv(name: string): number | undefined {
   return n;
 }
 
-/** Fills defaults from the environment and validates every field. */
+/** Fills defaults from the environment and validates every field; unknown keys are refused. */
 export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSessionOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
+  knownKeys(options, SESSION_OPTION_KEYS, 'options', ConfigurationError);
   const hosts = validateHosts(options.hosts ?? process.env.ZK_HOSTS ?? '127.0.0.1:2181', options.hosts === undefined && process.env.ZK_HOSTS !== undefined ? 'ZK_HOSTS' : 'hosts');
   const sessionTimeoutMs = positiveInt(options.sessionTimeoutMs ?? fromEnv('ZK_SESSION_TIMEOUT_MS') ?? 10_000, 'sessionTimeoutMs');
   const connectTimeoutMs = positiveInt(options.connectTimeoutMs ?? fromEnv('ZK_CONNECT_TIMEOUT_MS') ?? sessionTimeoutMs, 'connectTimeoutMs');

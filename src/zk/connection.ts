@@ -4,8 +4,18 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import createDebug from 'debug';
-import { ConnectionLossError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
-import { client as zkClient, CM_STATES, type ConnectionManager, type ZkClient } from './client-internals.js';
+import { ChrootMissingError, ConnectionLossError, NoNodeError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
+import {
+  client as zkClient,
+  CM_STATES,
+  handshakeWithChunkedWatches,
+  registerManager,
+  setServers,
+  type ConnectionManager,
+  type ZkClient,
+  wrapRequestCounter,
+} from './client-internals.js';
+import { parseServers } from './config.js';
 import { PendingRequests } from './pending.js';
 import { forgetWatcher, type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor } from './requests.js';
 
@@ -52,8 +62,17 @@ export class Connection extends EventEmitter {
   private closing = false;
   private tcpConnectedAt = 0;
   private timeoutMs: number;
-  /** performance.now() of the last bytes received from the server while connected. */
-  lastHeardAt = 0;
+  /** A heartbeat request is in flight. */
+  private heartbeating = false;
+  /** A request was answered since the last handshake. */
+  private answeredSinceConnect = false;
+  /**
+   * performance.now() at which the last answered request (or the handshake that created the
+   * session) was sent: the server heard from us at or after it, so it cannot expire the session
+   * before this plus the timeout. Bytes alone prove nothing (in a one-way partition notifications
+   * still arrive), and neither does a reconnect handshake (a server may drop us right after it).
+   */
+  private contactAt = 0;
   /** performance.now() when the connection was last seen suspended, or undefined. */
   suspendedAt: number | undefined;
 
@@ -70,6 +89,10 @@ export class Connection extends EventEmitter {
       retries: 0,
     });
     this.cm = this.client.connectionManager;
+    // The client's own parser splits on ':' and so cannot read `[::1]:2181`.
+    setServers(this.cm, parseServers(options.hosts));
+    registerManager(this, this.cm);
+    wrapRequestCounter(this.cm);
     this.hookClient();
     const interval = Math.max(5, Math.min(200, Math.floor(options.sessionTimeoutMs / 30)));
     this.checkTimer = setInterval(() => this.checkLiveness(interval), interval);
@@ -104,9 +127,9 @@ export class Connection extends EventEmitter {
     return socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
   }
 
-  /** Connected and heard from within the read timeout, by the clock now (not only by events). */
+  /** Connected, and a request sent within the read timeout was answered, by the clock now (not only by events). */
   get isTrusted(): boolean {
-    return this.stateValue === 'connected' && now() - this.lastHeardAt <= (this.timeoutMs * 2) / 3;
+    return this.stateValue === 'connected' && now() - this.contactAt <= (this.timeoutMs * 2) / 3;
   }
 
   /** True once `close()` has begun. */
@@ -151,8 +174,44 @@ export class Connection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const settle = this.pending.add(resolve, reject);
       const { request, finish } = requestFor(op, this.cm);
-      this.cm.queue(request, (error, response) => settle(() => finish(error, response) as OpResult<T>));
+      const queuedAt = now();
+      this.cm.queue(request, (error, response) => {
+        // A reply (error replies too) proves the server heard from us; the client's own failures carry none.
+        if (response) this.answered(queuedAt);
+        settle(() => {
+          try {
+            return finish(error, response) as OpResult<T>;
+          } catch (failure) {
+            throw this.namingChroot(op, failure);
+          }
+        });
+      });
     });
+  }
+
+  /** A NoNode on creating a top-level node under a chroot can only mean the chroot is missing: say so. */
+  private namingChroot(op: Op, failure: unknown): unknown {
+    const chroot = this.cm.chrootPath;
+    if (!(failure instanceof NoNodeError) || chroot === undefined || op.op !== 'create' || op.path.lastIndexOf('/') !== 0) return failure;
+    return new ChrootMissingError(chroot, op.path);
+  }
+
+  /** Moves the contact clock to the send time of a request just answered. */
+  private answered(queuedAt: number): void {
+    // Queued while disconnected, it left at the handshake.
+    const sentAt = Math.max(queuedAt, this.connectedAt);
+    if (sentAt > this.contactAt) this.contactAt = sentAt;
+    this.answeredSinceConnect = true;
+  }
+
+  /** Sends a cheap read when nothing was answered for a third of the timeout: liveness rests on answers. */
+  private heartbeat(t: number): void {
+    // Right after a handshake too: until something is answered, the session's clock still runs down.
+    if (this.heartbeating || (this.answeredSinceConnect && t - this.contactAt < this.timeoutMs / 3)) return;
+    this.heartbeating = true;
+    this.request({ op: 'exists', path: '/' })
+      .catch(() => undefined)
+      .finally(() => (this.heartbeating = false));
   }
 
   /** Drops a watcher that will no longer be waited on (see `forgetWatcher`). */
@@ -239,10 +298,6 @@ export class Connection extends EventEmitter {
   private hookClient(): void {
     const cm = this.cm;
     const proto = Object.getPrototypeOf(cm) as ConnectionManager;
-    cm.onSocketData = (buffer: Buffer): void => {
-      if (cm.state === CM_STATES.CONNECTED) this.lastHeardAt = now();
-      proto.onSocketData.call(cm, buffer);
-    };
     const withTimer = cm as ConnectionManager & { connectTimeoutHandler?: NodeJS.Timeout };
     cm.onSocketConnected = (): void => {
       if (this.killed) {
@@ -251,7 +306,7 @@ export class Connection extends EventEmitter {
         return;
       }
       this.tcpConnectedAt = now();
-      proto.onSocketConnected.call(cm);
+      handshakeWithChunkedWatches(cm, () => proto.onSocketConnected.call(cm));
     };
     cm.connect = (): void => {
       if (!this.killed) proto.connect.call(cm);
@@ -269,12 +324,14 @@ export class Connection extends EventEmitter {
 
   private onConnected(): void {
     if (this.killed) return;
+    const first = !this.everConnected;
+    // The handshake that creates the session starts its clock on the server; a reconnect's does not count.
+    if (first) this.contactAt = this.tcpConnectedAt;
     this.tcpConnectedAt = 0;
-    this.lastHeardAt = now();
-    this.connectedAt = this.lastHeardAt;
+    this.connectedAt = now();
+    this.answeredSinceConnect = false;
     this.suspendedAt = undefined;
     this.timeoutMs = this.client.getSessionTimeout();
-    const first = !this.everConnected;
     this.everConnected = true;
     this.stateValue = 'connected';
     debug('connection %d: %s session 0x%s via %s', this.id, first ? 'connected' : 'reconnected', this.sessionId, this.remoteAddress);
@@ -293,16 +350,24 @@ export class Connection extends EventEmitter {
   private checkLiveness(interval: number): void {
     if (this.killed) return;
     const t = now();
-    const silentFor = t - this.lastHeardAt;
     const readTimeout = (this.timeoutMs * 2) / 3 - interval;
+    // Since the last answer, or since this connection's handshake if it has not had one yet.
+    const silentFor = t - Math.max(this.contactAt, this.connectedAt);
+    const noContactFor = t - this.contactAt;
+    const useless = this.stateValue === 'suspended' || (this.stateValue === 'connected' && !this.answeredSinceConnect);
+    if (useless && this.everConnected && noContactFor >= this.timeoutMs - interval) {
+      // Also a server that drops us right after every handshake: the session is of no use.
+      this.end('lost', new SessionLostError(`ZooKeeper session lost: no request answered for ${Math.round(noContactFor)} ms`));
+      return;
+    }
     if (this.stateValue === 'connected' && this.failStuckRequests(t, readTimeout)) {
-      this.onDisconnected('a request went unanswered while the server answered pings');
+      this.onDisconnected('a request went unanswered while the server answered others');
       this.cm.socket?.destroy();
     } else if (this.stateValue === 'connected' && silentFor > readTimeout) {
       this.onDisconnected(`no reply from the server for ${Math.round(silentFor)} ms`);
       this.cm.socket?.destroy();
-    } else if (this.stateValue === 'suspended' && silentFor >= this.timeoutMs - interval) {
-      this.end('lost', new SessionLostError(`ZooKeeper session lost: no contact for ${Math.round(silentFor)} ms`));
+    } else if (this.stateValue === 'connected') {
+      this.heartbeat(t);
     }
     if (this.tcpConnectedAt !== 0 && this.cm.state === CM_STATES.CONNECTING && t - this.tcpConnectedAt > this.timeoutMs / 3) {
       debug('connection %d: handshake unanswered, trying the next server', this.id);

@@ -10,9 +10,11 @@ import {
   type JuteResponse,
   type JuteStat,
   type QueueCallback,
+  CREATE_CONTAINER_OP,
   jute,
   longToBigInt,
   OPEN_ACL,
+  withSerializedOpCode,
 } from './client-internals.js';
 
 /** Node metadata, with zxids as bigints. */
@@ -44,6 +46,8 @@ export const CreateMode = {
   EPHEMERAL: 1,
   PERSISTENT_SEQUENTIAL: 2,
   EPHEMERAL_SEQUENTIAL: 3,
+  /** A container (3.5+, Curator `CreateMode.CONTAINER`): the server removes it once it is empty; sent as createContainer. */
+  CONTAINER: 4,
 } as const;
 
 /** A request. */
@@ -137,6 +141,12 @@ function createRecord(path: string, data: Buffer | undefined, mode: number): unk
   return r;
 }
 
+/** A create, or with mode CONTAINER a createContainer (queued as a create, so its reply parses as one). */
+function createRequest(path: string, data: Buffer | undefined, mode: number): unknown {
+  const request = new jute.Request(header(OP.CREATE), createRecord(path, data, mode));
+  return mode === CreateMode.CONTAINER ? withSerializedOpCode(request, CREATE_CONTAINER_OP) : request;
+}
+
 function pathRecord(type: string, path: string, extra: Record<string, unknown>): unknown {
   const r = new P[type]!();
   r.path = path;
@@ -154,7 +164,7 @@ export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; f
   switch (op.op) {
     case 'create':
       return {
-        request: new jute.Request(header(OP.CREATE), createRecord(op.path, op.data, op.mode)),
+        request: createRequest(op.path, op.data, op.mode),
         finish: (e, r) => (e ? fail(e, op.path) : { path: r!.payload.path as string, zxid: longToBigInt(r!.header.zxid) }),
       };
     case 'delete':

@@ -11,6 +11,7 @@ import {
   regionLeader,
   Session,
 } from '../../src/index.js';
+import { MAX_ID_BYTES } from '../../src/wire/paths.js';
 import { freePorts, listTree, sharedServer, stopAll } from '../harness/index.js';
 import { testEnv } from '../harness/zoosync-fixture.js';
 
@@ -35,10 +36,16 @@ const badIds: Array<[string, unknown]> = [
   ['empty segment', 'a//b'],
   ['trailing "/"', 'a/'],
   ['invalid UTF-8 bytes', new Uint8Array([0xff, 0xfe])],
+  ['1025 bytes', 'x'.repeat(MAX_ID_BYTES + 1)],
+  ['342 three-byte characters (1026 bytes)', '日'.repeat(342)],
+  ['1025 bytes as bytes', new Uint8Array(MAX_ID_BYTES + 1).fill(0x61)],
+  ['over the server packet limit (2 MiB)', 'x'.repeat(2 * 1024 * 1024)],
+  ['a segment named like a contender', 'billing/lock-0000000000'],
+  ['a segment named like a protected contender', `billing/_c_${'0'.repeat(32)}-lock-0000000000`],
 ];
 
-/** Checks `run` rejects (or throws) an InvalidArgumentError for `argument`, fast and without touching `session`. */
-async function expectInvalid(run: () => Promise<unknown> | unknown, argument: string, session: Session): Promise<void> {
+/** Checks `run` rejects (or throws) an InvalidArgumentError for `argument` (message matching `message`), fast and without touching `session`. */
+async function expectInvalid(run: () => Promise<unknown> | unknown, argument: string, session: Session, message?: RegExp): Promise<void> {
   const t0 = performance.now();
   let caught: unknown;
   try {
@@ -53,6 +60,7 @@ async function expectInvalid(run: () => Promise<unknown> | unknown, argument: st
   assert.equal(caught.name, 'InvalidArgumentError');
   assert.equal(caught.code, 'ZOOSYNC_INVALID_ARGUMENT');
   assert.ok(caught.message.startsWith(`${argument}:`), `message does not name ${argument}: ${caught.message}`);
+  if (message !== undefined) assert.match(caught.message, message);
   assert.ok(ms < 1000, `took ${Math.round(ms)} ms: looks like I/O happened first`);
   assert.equal(session.state, 'idle', 'the session was connected before the arguments were checked');
 }
@@ -144,5 +152,67 @@ test('a valid call on the closed port fails with ConnectTimeoutError, so the che
     await assert.rejects(leaderSnapshot('fine', { session: closed }), ConnectTimeoutError);
   } finally {
     await closed.close();
+  }
+});
+
+test('unknown option keys are refused by every leader function, naming the nearest known key, before any I/O', async () => {
+  const [port] = await freePorts(1);
+  const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 2000 });
+  const yes = (): boolean => true;
+  const signal = new AbortController().signal;
+  try {
+    const cases: Array<[string, () => Promise<unknown> | unknown, string, RegExp]> = [
+      ['regionLeader signl', () => regionLeader('ok', loose({ session: closed, signl: signal })), 'options.signl', /^options\.signl: unknown option; did you mean signal\?$/],
+      ['regionLeader sesion', () => regionLeader('ok', loose({ sesion: closed })), 'options.sesion', /did you mean session\?$/],
+      ['regionLeader undefined timeoutMs', () => regionLeader('ok', loose({ session: closed, timeoutMs: undefined })), 'options.timeoutMs', /the known options are signal, session$/],
+      ['globalLeader isLeaderregion', () => globalLeader('ok', loose({ session: closed, isLeaderregion: yes })), 'options.isLeaderregion', /did you mean isLeaderRegion\?$/],
+      ['globalLeader recheck', () => globalLeader('ok', loose({ session: closed, isLeaderRegion: yes, recheck: 100 })), 'options.recheck', /did you mean recheckMs\?$/],
+      ['globalLeader change', () => globalLeader('ok', loose({ session: closed, isLeaderRegion: yes, change: new EventTarget() })), 'options.change', /did you mean changes\?$/],
+      ['leaderSnapshot signal', () => leaderSnapshot('ok', loose({ session: closed, signal })), 'options.signal', /the known options are session$/],
+      ['observeLeader sigal', () => observeLeader('ok', loose({ session: closed, sigal: signal })).next(), 'options.sigal', /did you mean signal\?$/],
+    ];
+    for (const [what, run, argument, message] of cases) {
+      await expectInvalid(run, argument, closed, message).catch((e: Error) => {
+        throw new Error(`${what}: ${e.message}`);
+      });
+    }
+  } finally {
+    await closed.close();
+  }
+});
+
+test('over-long ids and contender-named segments are refused by every leader function with the reason', async () => {
+  const [port] = await freePorts(1);
+  const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 2000 });
+  const cases: Array<[unknown, RegExp]> = [
+    ['x'.repeat(MAX_ID_BYTES + 1), /^id: must be at most 1024 bytes of UTF-8, got 1025 bytes$/],
+    ['日'.repeat(342), /got 1026 bytes$/],
+    ['billing/lock-0000000000', /"lock-0000000000" is named like an election contender \(lock-<seq>\); its node would block the election of "billing"$/],
+    [`billing/cron/_c_${'a'.repeat(32)}-lock-0000000007`, /would block the election of "billing\/cron"$/],
+  ];
+  try {
+    for (const [id, message] of cases) {
+      await expectInvalid(() => regionLeader(loose(id), { session: closed }), 'id', closed, message);
+      await expectInvalid(() => globalLeader(loose(id), { session: closed, isLeaderRegion: () => true }), 'id', closed, message);
+      await expectInvalid(() => leaderSnapshot(loose(id), { session: closed }), 'id', closed, message);
+      await expectInvalid(() => observeLeader(loose(id), { session: closed }).next(), 'id', closed, message);
+    }
+  } finally {
+    await closed.close();
+  }
+});
+
+test('regionLeader("billing/lock-0000000000") rejects before any I/O and plants nothing in election "billing"', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const s = env.session({ sessionTimeoutMs: 3000 });
+    for (const id of ['billing/lock-0000000000', '/billing/lock-0000000000', `billing/_c_${'f'.repeat(32)}-lock-0000000000`, 'billing/lock--000000005']) {
+      await assert.rejects(regionLeader(id, { session: s }), (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'id' && /block the election of "billing"/.test(e.message));
+    }
+    assert.equal(s.state, 'idle', 'the session was connected before the id was checked');
+    assert.deepEqual(await listTree(connectString, env.root), []);
+  } finally {
+    await env.finish({ strict: true });
   }
 });

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import {
   anonymousRelease,
+  ConfigurationError,
   configure,
   ConnectTimeoutError,
+  globalLock,
   globalTimedLock,
   InvalidArgumentError,
   LeaseTooShortError,
@@ -15,7 +17,10 @@ import {
   Session,
   setRegionLockNamespace,
   type LockOptions,
+  type SessionOptions,
+  type ZoosyncConfig,
 } from '../../src/index.js';
+import { MAX_ID_BYTES, MAX_NAMESPACE_BYTES, MAX_PATH_BYTES } from '../../src/wire/paths.js';
 import { freePorts, listTree, sharedServer, stopAll } from '../harness/index.js';
 import { testEnv } from '../harness/zoosync-fixture.js';
 
@@ -40,6 +45,10 @@ const BAD_IDS: Array<[string, unknown]> = [
   ['id "."', '.'],
   ['id ".."', '..'],
   ['bytes id that is not UTF-8', new Uint8Array([0x61, 0xff, 0x62])],
+  ['id of 1025 bytes', 'x'.repeat(MAX_ID_BYTES + 1)],
+  ['id of 342 three-byte characters (1026 bytes)', '日'.repeat(342)],
+  ['bytes id of 1025 bytes', new Uint8Array(MAX_ID_BYTES + 1).fill(0x61)],
+  ['id over the server packet limit (2 MiB)', 'x'.repeat(2 * 1024 * 1024)],
 ];
 
 /** Bad options of regionTimedLock, with the argument the error must name. */
@@ -66,8 +75,13 @@ async function deadSession(): Promise<Session> {
   return new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 1500 });
 }
 
-/** Asserts `call` rejects (or throws) InvalidArgumentError naming `argument`, and fast. */
-async function rejectsNaming(call: () => Promise<unknown>, argument: string, type: new (...a: never[]) => Error = InvalidArgumentError): Promise<void> {
+/** Asserts `call` rejects (or throws) InvalidArgumentError naming `argument` (with a message matching `message`), and fast. */
+async function rejectsNaming(
+  call: () => Promise<unknown>,
+  argument: string,
+  type: new (...a: never[]) => Error = InvalidArgumentError,
+  message?: RegExp,
+): Promise<void> {
   const t0 = performance.now();
   let error: unknown;
   let threwSynchronously = false;
@@ -90,6 +104,7 @@ async function rejectsNaming(call: () => Promise<unknown>, argument: string, typ
   assert.equal(error.argument, argument, error.message);
   assert.equal(error.code, 'ZOOSYNC_INVALID_ARGUMENT');
   assert.ok(error.message.startsWith(`${argument}:`), error.message);
+  if (message !== undefined) assert.match(error.message, message);
   assert.equal(threwSynchronously, false, 'an async function threw synchronously instead of rejecting');
   assert.ok(took < 1000, `took ${took} ms: looks like it waited for a connection`);
 }
@@ -296,4 +311,202 @@ test('a good call on the dead host does attempt I/O (the checks above are meanin
   } finally {
     await dead.close();
   }
+});
+
+/** Every lock function, by name. */
+const LOCK_FUNCTIONS: Array<[string, (id: AnyId, options?: LockOptions) => Promise<unknown>]> = [
+  ['regionLock', regionLock],
+  ['regionTimedLock', regionTimedLock],
+  ['globalLock', globalLock],
+  ['globalTimedLock', globalTimedLock],
+];
+
+test('unknown lock option keys are refused, naming the key and the nearest known one, before any I/O', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const live = env.session();
+    const dead = await deadSession();
+    try {
+      const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+        // Today's silent defaults: a 1 s wait instead of 5 s, a 2 s lease instead of 30 s.
+        [{ waitFor: 5000 }, 'options.waitFor', /^options\.waitFor: unknown option; did you mean waitForMs\?$/],
+        [{ holdFor: 30_000 }, 'options.holdFor', /did you mean holdForMs\?$/],
+        [{ waitForMS: undefined }, 'options.waitForMS', /did you mean waitForMs\?$/],
+        [{ signl: new AbortController().signal }, 'options.signl', /did you mean signal\?$/],
+        [{ retries: 3 }, 'options.retries', /the known options are waitForMs, holdForMs, signal, session$/],
+      ];
+      for (const [name, lock] of LOCK_FUNCTIONS) {
+        await t.test(name, async () => {
+          for (const [extra, argument, message] of cases) {
+            for (const session of [live, dead]) {
+              await rejectsNaming(() => lock('fine', { session, ...extra } as LockOptions), argument, InvalidArgumentError, message);
+            }
+          }
+          // A misspelt session would have fallen back to the default session.
+          await rejectsNaming(() => lock('fine', { sesion: dead } as LockOptions), 'options.sesion', InvalidArgumentError, /did you mean session\?$/);
+        });
+      }
+      assert.equal(live.state, 'idle');
+      assert.equal(dead.state, 'idle');
+      assert.deepEqual(await listTree(connectString, env.root), []);
+    } finally {
+      await dead.close();
+    }
+  } finally {
+    await env.finish({ strict: true });
+  }
+});
+
+test('unknown reservation option keys are refused before any I/O', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const live = env.session();
+    const dead = await deadSession();
+    try {
+      const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+        [{ sesion: live }, 'options.sesion', /did you mean session\?$/],
+        [{ session: live, ttlMs: 1000 }, 'options.ttlMs', /the known options are session$/],
+        [{ session: live, signal: undefined }, 'options.signal', /the known options are session$/],
+      ];
+      for (const [options, argument, message] of cases) {
+        assert.throws(
+          () => reservation('/items', 'ok', options as { session?: Session }),
+          (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument && message.test(e.message),
+        );
+        await rejectsNaming(() => anonymousRelease('/items', 'ok', options as { session?: Session }), argument, InvalidArgumentError, message);
+        await rejectsNaming(() => anonymousRelease('/items', 'ok', { ...options, session: dead } as { session?: Session }), argument, InvalidArgumentError, message);
+      }
+      assert.equal(live.state, 'idle');
+      assert.equal(dead.state, 'idle');
+      assert.deepEqual(await listTree(connectString, env.root), []);
+    } finally {
+      await dead.close();
+    }
+  } finally {
+    await env.finish({ strict: true });
+  }
+});
+
+test('unknown Session and configure() keys are refused with a ConfigurationError, and configure() changes nothing', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const isConfig = (argument: string, message: RegExp) => (e: unknown) =>
+      e instanceof ConfigurationError && e.argument === argument && e.message.startsWith(`${argument}: `) && message.test(e.message);
+    // Today this silently keeps the 10 s default.
+    assert.throws(() => new Session({ hosts: env.hosts, sesionTimeoutMs: 5000 } as SessionOptions), isConfig('options.sesionTimeoutMs', /did you mean sessionTimeoutMs\?$/));
+    assert.throws(() => new Session({ host: env.hosts } as SessionOptions), isConfig('options.host', /did you mean hosts\?$/));
+    assert.throws(() => new Session({ hosts: env.hosts, spinDelay: undefined } as SessionOptions), isConfig('options.spinDelay', /did you mean spinDelayMs\?$/));
+    const configCases: Array<[ZoosyncConfig, string, RegExp]> = [
+      [{ namespce: 'billing' } as ZoosyncConfig, 'config.namespce', /did you mean namespace\?$/],
+      [{ globalHost: env.hosts } as ZoosyncConfig, 'config.globalHost', /did you mean globalHosts\?$/],
+      [{ reapInterval: 5000 } as ZoosyncConfig, 'config.reapInterval', /did you mean reapIntervalMs\?$/],
+      [{ namespace: 'changed', sesionTimeoutMs: 5000 } as ZoosyncConfig, 'config.sesionTimeoutMs', /did you mean sessionTimeoutMs\?$/],
+      [{ namespace: 'changed', retries: undefined } as ZoosyncConfig, 'config.retries', /the known options are hosts, /],
+    ];
+    for (const [config, argument, message] of configCases) assert.throws(() => configure(config), isConfig(argument, message));
+    // The refused calls changed nothing: the namespace in force is still the default.
+    const lock = await regionTimedLock('configure-refused', { session: env.session() });
+    assert.ok(lock.path.startsWith('/sync/regionlock/configure-refused/'), lock.path);
+    await lock.unlock();
+  } finally {
+    await env.finish();
+  }
+});
+
+test('over-long namespaces and reservation arguments are refused before any I/O, naming the limit and the size', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const live = env.session();
+    const dead = await deadSession();
+    try {
+      const longNs = 'n'.repeat(MAX_NAMESPACE_BYTES + 1);
+      const isNs = (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'namespace' && /at most 512 bytes of UTF-8, got 513 bytes/.test(e.message);
+      assert.throws(() => setRegionLockNamespace(longNs), isNs);
+      assert.throws(() => configure({ namespace: longNs }), isNs);
+      assert.throws(() => setRegionLockNamespace('n'.repeat(2 * 1024 * 1024)), (e: unknown) => e instanceof InvalidArgumentError && /got 2097152 bytes/.test(e.message));
+
+      const longPath = `/${'p'.repeat(MAX_PATH_BYTES)}`;
+      const longId = 'i'.repeat(MAX_ID_BYTES + 1);
+      const cases: Array<[string, string, string, RegExp]> = [
+        [longPath, 'ok', 'path', /at most 2048 bytes of UTF-8, got 2049 bytes/],
+        [`/${'p'.repeat(2 * 1024 * 1024)}`, 'ok', 'path', /got 2097153 bytes/],
+        ['/items', longId, 'id', /at most 1024 bytes of UTF-8, got 1025 bytes/],
+        ['/items', 'ü'.repeat(513), 'id', /got 1026 bytes/],
+      ];
+      for (const [path, id, argument, message] of cases) {
+        assert.throws(
+          () => reservation(path, id, { session: live }),
+          (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument && message.test(e.message),
+        );
+        await rejectsNaming(() => anonymousRelease(path, id, { session: live }), argument, InvalidArgumentError, message);
+        await rejectsNaming(() => anonymousRelease(path, id, { session: dead }), argument, InvalidArgumentError, message);
+      }
+      for (const [name, lock] of LOCK_FUNCTIONS) {
+        await rejectsNaming(() => lock(longId, { session: live }), 'id', InvalidArgumentError, /at most 1024 bytes of UTF-8, got 1025 bytes/).catch((e: Error) => {
+          throw new Error(`${name}: ${e.message}`);
+        });
+      }
+      assert.equal(live.state, 'idle');
+      assert.equal(dead.state, 'idle');
+      assert.deepEqual(await listTree(connectString, env.root), []);
+    } finally {
+      await dead.close();
+    }
+  } finally {
+    await env.finish({ strict: true });
+  }
+});
+
+test('ids and reservation paths at the limits are accepted', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const live = env.session();
+    const lock = await regionTimedLock('x'.repeat(MAX_ID_BYTES), { session: live, waitForMs: 0 });
+    await lock.unlock();
+    const global = await globalTimedLock(new Uint8Array(MAX_ID_BYTES).fill(0x79), { session: live, waitForMs: 0 });
+    await global.unlock();
+    assert.equal(await anonymousRelease(`/${'p'.repeat(MAX_PATH_BYTES - 1)}`, 'r'.repeat(MAX_ID_BYTES), { session: live }), false);
+  } finally {
+    await env.finish();
+  }
+});
+
+test('an over-long or bad ZOOSYNC_NAMESPACE is refused naming ZOOSYNC_NAMESPACE, before any I/O', async () => {
+  const [port] = await freePorts(1);
+  const script = `
+    const z = await import(process.env.LIB);
+    const s = new z.Session({ hosts: process.env.DEAD, sessionTimeoutMs: 2000, connectTimeoutMs: 1500 });
+    const out = [];
+    for (const ns of [process.env.LONG_NS, 'a//b']) {
+      process.env.ZOOSYNC_NAMESPACE = ns;
+      const t0 = performance.now();
+      const e = await z.regionLock('x', { session: s }).then(() => undefined, (error) => error);
+      out.push({ name: e?.name, argument: e?.argument, message: e?.message, ms: performance.now() - t0, state: s.state });
+    }
+    await s.close();
+    console.log(JSON.stringify(out));
+  `;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, LIB: new URL('../../src/index.js', import.meta.url).href, DEAD: `127.0.0.1:${port}`, LONG_NS: 'n'.repeat(600) },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, out);
+  const [long, bad] = JSON.parse(out.trim().split('\n').pop()!) as Array<{ name: string; argument: string; message: string; ms: number; state: string }>;
+  for (const r of [long!, bad!]) {
+    assert.equal(r.name, 'InvalidArgumentError', r.message);
+    assert.equal(r.argument, 'ZOOSYNC_NAMESPACE');
+    assert.ok(r.ms < 1000, `took ${r.ms} ms: looks like I/O happened first`);
+    assert.equal(r.state, 'idle');
+  }
+  assert.match(long!.message, /^ZOOSYNC_NAMESPACE: must be at most 512 bytes of UTF-8, got 600 bytes$/);
+  assert.match(bad!.message, /empty segment/);
 });

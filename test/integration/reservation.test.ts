@@ -3,13 +3,19 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { anonymousRelease, reservation, ReservedError, type Session } from '../../src/index.js';
+import { isExpired, readReservation, RELEASED, takeOver } from '../../src/recipes/reservation.js';
 import { decodeGoTime, encodeGoTime } from '../../src/wire/go-time.js';
 import { sharedServer, stopAll, waitFor } from '../harness/index.js';
-import { testEnv } from '../harness/zoosync-fixture.js';
+import { testEnv, type TestEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
 const ITEMS = '/items';
+/** Go's zero time.Time, 0001-01-01T00:00:00Z, in Unix ms. */
+const GO_ZERO_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
+
+/** The leak check's allowance: reservation nodes stay (a release only expires them), and so does their parent. */
+const allowItems = (env: TestEnv) => (p: string): boolean => p === `${env.root}${ITEMS}` || p.startsWith(`${env.root}${ITEMS}/reserve-`);
 
 async function expiryOf(session: Session, path: string): Promise<number> {
   const { data } = await session.request({ op: 'getData', path });
@@ -39,17 +45,17 @@ test('reserve, ReservedError while live, free after the TTL, release by anyone',
     const expiry2 = await expiryOf(a, rb.path);
     assert.ok(expiry2 >= before2 + 5000 && expiry2 <= Date.now() + 5000);
     await assert.rejects(ra.reserve(1000), ReservedError);
-    // Release by anyone: a releases b's reservation.
+    // Release by anyone: a releases b's reservation. The node stays, expired (Go's zero time).
     assert.equal(await ra.release(), true);
     assert.equal(await ra.release(), false);
-    assert.equal(await b.request({ op: 'exists', path: ra.path }), null);
+    assert.ok((await expiryOf(b, ra.path)) < Date.now(), 'a released reservation is not expired');
     await ra.reserve(5000);
     assert.equal(await anonymousRelease(ITEMS, 'job-1', { session: b }), true);
     assert.equal(await anonymousRelease(ITEMS, 'job-1', { session: b }), false);
     await rb.reserve(5000);
     assert.equal(await rb.release(), true);
   } finally {
-    await env.finish({ allow: (p) => p === `${env.root}${ITEMS}` });
+    await env.finish({ allow: allowItems(env) });
   }
 });
 
@@ -65,7 +71,7 @@ test('an item whose data is not a time counts as expired (as in Go)', async (t) 
     assert.ok((await expiryOf(a, r.path)) > Date.now());
     assert.equal(await r.release(), true);
   } finally {
-    await env.finish({ allow: (p) => p === `${env.root}${ITEMS}` });
+    await env.finish({ allow: allowItems(env) });
   }
 });
 
@@ -81,11 +87,14 @@ test('racing reserve calls: exactly one wins each of 30 rounds', async (t) => {
     const node = `${ITEMS}/reserve-contested`;
     const winsBy = new Array<number>(CONTENDERS).fill(0);
     for (let round = 0; round < ROUNDS; round++) {
-      // Odd rounds: an expired reservation exists; even rounds: none does.
-      if (round % 2 === 1) {
+      // Rounds cycle through: no node (a Go service's Release deletes it), a reservation whose
+      // TTL passed, and one released (Go's zero time written over it).
+      if (round % 3 === 0 && round > 0) {
+        await admin.request({ op: 'delete', path: node });
+      } else if (round % 3 === 1) {
         await admin.request({ op: 'setData', path: node, data: encodeGoTime(Date.now() - 1000) });
-      } else if (round > 0) {
-        await anonymousRelease(ITEMS, 'contested', { session: admin });
+      } else if (round % 3 === 2) {
+        assert.equal(await anonymousRelease(ITEMS, 'contested', { session: admin }), true);
       }
       const before = Date.now();
       const results = await Promise.allSettled(
@@ -103,6 +112,73 @@ test('racing reserve calls: exactly one wins each of 30 rounds', async (t) => {
     t.diagnostic(`wins per contender over ${ROUNDS} rounds: ${winsBy.join(', ')}`);
     assert.equal(await anonymousRelease(ITEMS, 'contested', { session: admin }), true);
   } finally {
-    await env.finish({ allow: (p) => p === `${env.root}${ITEMS}` });
+    await env.finish({ allow: allowItems(env) });
+  }
+});
+
+test('release writes Go\'s zero time over a live reservation and never deletes the node', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const a = env.session();
+    const r = reservation(ITEMS, 'kept', { session: a });
+    assert.equal(await r.release(), false, 'nothing to release before any reserve');
+    assert.equal(await a.request({ op: 'exists', path: r.path }), null, 'a release created the node');
+    await r.reserve(60_000);
+    assert.equal(await r.release(), true);
+    const { data, stat } = await a.request({ op: 'getData', path: r.path });
+    // Exactly Go's time.Time{}.MarshalBinary(): version 1, 0 s, 0 ns, zone UTC (-1).
+    assert.deepEqual(data, Buffer.from('01000000000000000000000000ffff', 'hex'));
+    assert.deepEqual(data, RELEASED);
+    assert.equal(decodeGoTime(data), GO_ZERO_TIME_MS);
+    assert.equal(await r.release(), false, 'a released reservation was released again');
+    assert.equal((await a.request({ op: 'exists', path: r.path }))!.version, stat.version, 'a no-op release wrote');
+    // A reservation whose TTL passed has nothing to release either, and keeps its data.
+    await r.reserve(1);
+    const conn = await a.connection();
+    await waitFor(async () => isExpired((await readReservation(conn, r.path))!), { timeoutMs: 5_000 });
+    const expired = await a.request({ op: 'getData', path: r.path });
+    assert.equal(await anonymousRelease(ITEMS, 'kept', { session: a }), false);
+    assert.deepEqual((await a.request({ op: 'getData', path: r.path })).data, expired.data);
+    await r.reserve(60_000);
+  } finally {
+    await env.finish({ allow: allowItems(env) });
+  }
+});
+
+test('forced interleaving: a takeover read before a release and a fresh reserve cannot also succeed', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const a = env.session();
+    const b = env.session();
+    const d = env.session();
+    const item = 'interleaved';
+    const node = reservation(ITEMS, item, { session: a }).path;
+    // The item was reserved once (node at version 0) and its TTL has passed.
+    await reservation(ITEMS, item, { session: a }).reserve(1);
+    await waitFor(async () => isExpired((await readReservation(await a.connection(), node))!), { timeoutMs: 5_000 });
+    // B's reserve reads the expired item, and pauses before its conditional write.
+    const connB = await b.connection();
+    const stale = await readReservation(connB, node);
+    assert.ok(stale !== undefined && isExpired(stale));
+    assert.equal(stale.version, 0);
+    // Someone releases the item, and D reserves it afresh.
+    await anonymousRelease(ITEMS, item, { session: a });
+    const dWon = await reservation(ITEMS, item, { session: d }).reserve(60_000).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ReservedError) return false;
+        throw error;
+      },
+    );
+    const dData = (await a.request({ op: 'getData', path: node })).data;
+    // B's write, on what it read before: the library's own takeover step.
+    const bWon = await takeOver(connB, node, 60_000, stale);
+    assert.ok(!(dWon && bWon), 'both reserve calls succeeded: B\'s stale takeover overwrote D\'s live reservation');
+    assert.equal(dWon, true, 'a reserve of a free item failed');
+    assert.deepEqual((await a.request({ op: 'getData', path: node })).data, dData, 'D\'s reservation was overwritten');
+  } finally {
+    await env.finish({ allow: allowItems(env) });
   }
 });

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../../src/errors.js';
 import {
   DEFAULT_REGION_LOCK_NAMESPACE,
+  MAX_ID_BYTES,
+  MAX_NAMESPACE_BYTES,
+  MAX_PATH_BYTES,
   REGION_LEADER_ROOT,
   basename,
+  checkBytes,
   idToString,
   joinPath,
   parentOf,
@@ -183,4 +187,84 @@ test('joinPath, parentOf, basename', () => {
   assert.equal(basename('/'), '');
   assert.equal(basename('lock-0000000001'), 'lock-0000000001');
   for (const p of ['/a', '/a/b', '/x/y/z']) assert.equal(joinPath(parentOf(p), basename(p)), p);
+});
+
+test('the length limits are well under the server\'s 1 MiB packet limit', () => {
+  assert.equal(MAX_ID_BYTES, 1024);
+  assert.equal(MAX_NAMESPACE_BYTES, 512);
+  assert.equal(MAX_PATH_BYTES, 2048);
+});
+
+test('checkBytes counts UTF-8 bytes, not UTF-16 units', () => {
+  assert.equal(checkBytes('a'.repeat(10), 10, 'x'), 'a'.repeat(10));
+  assert.throws(() => checkBytes('a'.repeat(11), 10, 'x'), isArg('x', /^x: must be at most 10 bytes of UTF-8, got 11 bytes$/));
+  assert.equal(checkBytes('日日日', 9, 'x'), '日日日');
+  assert.throws(() => checkBytes('日日日日', 10, 'x'), isArg('x', /at most 10 bytes of UTF-8, got 12 bytes/));
+  assert.throws(() => checkBytes('\u{1F600}'.repeat(3), 10, 'x'), isArg('x', /got 12 bytes/), 'a surrogate pair is 4 bytes');
+});
+
+test('idToString refuses ids over MAX_ID_BYTES of UTF-8, strings and bytes alike', () => {
+  assert.equal(idToString('i'.repeat(MAX_ID_BYTES)).length, MAX_ID_BYTES);
+  assert.equal(idToString(Buffer.alloc(MAX_ID_BYTES, 0x61)).length, MAX_ID_BYTES);
+  assert.throws(() => idToString('i'.repeat(MAX_ID_BYTES + 1)), isArg('id', /at most 1024 bytes of UTF-8, got 1025 bytes/));
+  // 342 characters, 1026 bytes: the wire size counts, not the string length.
+  assert.throws(() => idToString('日'.repeat(342), 'leaderId'), isArg('leaderId', /at most 1024 bytes of UTF-8, got 1026 bytes/));
+  assert.throws(() => idToString(Buffer.alloc(MAX_ID_BYTES + 1, 0x61)), isArg('id', /at most 1024 bytes of UTF-8, got 1025 bytes/));
+  // Over the limit is refused before the bytes are decoded.
+  assert.throws(() => idToString(new Uint8Array(2 * 1024 * 1024).fill(0xff)), isArg('id', /got 2097152 bytes/));
+  assert.throws(() => idToString(' '.repeat(2 * 1024 * 1024)), isArg('id', /got 2097152 bytes/));
+});
+
+test('validateNamespace refuses namespaces over MAX_NAMESPACE_BYTES, counted after stripping "/"', () => {
+  const n = 'n'.repeat(MAX_NAMESPACE_BYTES);
+  assert.equal(validateNamespace(`/${n}/`), n);
+  assert.throws(() => validateNamespace(`${n}x`), isArg('namespace', /at most 512 bytes of UTF-8, got 513 bytes/));
+  assert.throws(() => validateNamespace('ü'.repeat(257)), isArg('namespace', /got 514 bytes/));
+  assert.throws(() => validateNamespace(`${n}x`, 'ZOOSYNC_NAMESPACE'), isArg('ZOOSYNC_NAMESPACE', /at most 512 bytes/));
+  assert.throws(() => validateNamespace('a//b', 'ZOOSYNC_NAMESPACE'), isArg('ZOOSYNC_NAMESPACE', /empty segment/));
+  // A long run of "/" inside is refused in linear time (the old /\/+$/ strip was quadratic on it).
+  const t0 = performance.now();
+  assert.throws(() => validateNamespace(`a${'/'.repeat(100_000)}a`), isArg('namespace', /got 100002 bytes/));
+  assert.ok(performance.now() - t0 < 500, `took ${performance.now() - t0} ms`);
+});
+
+test('regionLockPath and regionLeaderPath refuse over-long ids and namespaces', () => {
+  assert.throws(() => regionLockPath('svc', 'x'.repeat(MAX_ID_BYTES + 1)), isArg('id', /at most 1024 bytes/));
+  assert.throws(() => regionLockPath('n'.repeat(MAX_NAMESPACE_BYTES + 1), 'x'), isArg('namespace', /at most 512 bytes/));
+  assert.throws(() => regionLeaderPath('x'.repeat(MAX_ID_BYTES + 1)), isArg('id', /at most 1024 bytes/));
+  const longest = regionLockPath('n'.repeat(MAX_NAMESPACE_BYTES), '/'.repeat(MAX_ID_BYTES));
+  assert.ok(Buffer.byteLength(longest) < MAX_PATH_BYTES, 'the longest lock path is still a short packet');
+});
+
+test('regionLeaderPath refuses an id that would plant a contender-named node in another election', () => {
+  const guid = '0123456789abcdef0123456789abcdef';
+  const cases: Array<[string, string]> = [
+    ['billing/lock-0000000000', 'billing'],
+    ['/billing/lock-0000000000', 'billing'],
+    [`billing/_c_${guid}-lock-0000000000`, 'billing'],
+    ['billing/lock--000000005', 'billing'],
+    ['billing/lock--2147483648', 'billing'],
+    ['a/b/lock-0000000001', 'a/b'],
+    ['a/lock-0000000001/c', 'a'],
+  ];
+  for (const [id, election] of cases) {
+    assert.throws(
+      () => regionLeaderPath(id),
+      isArg('id', new RegExp(`is named like an election contender \\(lock-<seq>\\); its node would block the election of "${election}"`)),
+      id,
+    );
+  }
+  // Names of another shape are not counted as contenders, so they are harmless.
+  for (const id of [
+    'lock-0000000000',
+    'billing/x-0000000000',
+    'billing/lock-1',
+    'billing/lock-0000000000x',
+    'billing/mylock-0000000000',
+    `billing/_c_${guid}-x-0000000000`,
+    'billing/cron',
+  ]) {
+    assert.equal(regionLeaderPath(id), `/sync/regionleader/${id}`, id);
+  }
+  assert.equal(regionLockPath('svc', 'billing/lock-0000000000'), '/svc/billing#lock-0000000000', 'lock ids do not nest');
 });
