@@ -126,7 +126,7 @@ export interface Reservation {
   readonly path: string;
   /** Reserves the item for `ttlMs`; rejects with `ReservedError` while someone else's reservation is live (Go `Reserve`). */
   reserve(ttlMs: number): Promise<void>;
-  /** Releases the reservation, whoever made it; resolves true if there was one (Go `Release`). */
+  /** Ends the reservation, whoever made it, by writing an expired time (the node stays); resolves true if a live one was ended (Go `Release`). */
   release(): Promise<boolean>;
 }
 
@@ -162,7 +162,7 @@ export function reservation(path: string, id: string, options?: SessionOnlyOptio
   };
 }
 
-/** Releases the reservation of `id` under `path`, whoever made it (Go `AnonymousRelease`). */
+/** Ends the reservation of `id` under `path`, whoever made it, as `release()` does (Go `AnonymousRelease`). */
 export async function anonymousRelease(path: string, id: string, options?: SessionOnlyOptions): Promise<boolean> {
   const node = reservationNode(path, id);
   const explicit = optionalSession(optionsBag(options, SESSION_ONLY_KEYS).session, 'options.session');
