@@ -136,6 +136,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
         continue;
       }
       if (error instanceof OwnNodeGone) throw timeoutError(opts, conn);
+      if (isRetryable(error) && expired(opts)) throw timeoutError(opts, conn, error);
       throw error;
     }
   }
