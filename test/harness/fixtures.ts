@@ -117,6 +117,13 @@ export async function sharedServer(): Promise<{ connectString: string; server?: 
   return { connectString: server.connectString, server };
 }
 
+/** True unless ZK_HOSTS is set, in which case it skips `t`: for tests that must start (or kill) servers of their own. */
+export function needsOwnServers(t: TestContext): boolean {
+  if (!externalHosts()) return true;
+  t.skip('needs a harness-started server');
+  return false;
+}
+
 /** A unique recipe id for one test: `<name>-<6 hex>`. */
 export const uniqueId = (name: string): string => `${name}-${randomBytes(3).toString('hex')}`;
 

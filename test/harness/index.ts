@@ -5,3 +5,5 @@ export * from './fixtures.js';
 export * from './zk-client.js';
 export { fourLetter, freePorts, parseHostPort, sleep, type HostPort } from './net-util.js';
 export { harnessResources } from './registry.js';
+export * from './tls.js';
+export * from './tls-probe.js';

@@ -64,3 +64,18 @@ export function fourLetter(host: string, port: number, cmd: string, timeoutMs = 
     sock.on('error', (e) => done(e));
   });
 }
+
+/** Whether a TCP connection to host:port succeeds within timeoutMs (closed again at once). */
+export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}

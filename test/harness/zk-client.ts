@@ -14,6 +14,7 @@ interface RawClient {
   mkdirp(path: string, cb: (err: ZkError | null, path: string) => void): void;
   setData(path: string, data: Buffer, version: number, cb: (err: ZkError | null) => void): void;
   setACL(path: string, acls: unknown[], version: number, cb: (err: ZkError | null) => void): void;
+  addAuthInfo(scheme: string, auth: Buffer): void;
 }
 
 interface ZkError extends Error {
@@ -96,6 +97,11 @@ export class BareClient {
   setAcl(path: string, entries: Array<{ perms: number; scheme: string; id: string }>): Promise<void> {
     const acls = entries.map((e) => new zk.ACL(e.perms, new zk.Id(e.scheme, e.id)));
     return this.bounded(this.opTimeoutMs, `setACL ${path}`, (cb) => this.raw.setACL(path, acls, -1, (e) => cb(e, undefined)));
+  }
+
+  /** Authenticates this client's session (e.g. `digest`, `user:password`); applies to later requests. */
+  addAuth(scheme: string, credentials: string): void {
+    this.raw.addAuthInfo(scheme, Buffer.from(credentials));
   }
 
   /** Whether a node exists. */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 const DEBIAN_JAR = '/usr/share/java/zookeeper.jar';
 const DEBIAN_LOGGER = '/usr/share/java/slf4j-simple.jar';
+const DEBIAN_TLS_JARS = ['/usr/share/java/netty-codec.jar'];
 
 /** Returns ZK_HOSTS when set: tests then use that server instead of starting one. */
 export function externalHosts(): string | undefined {
@@ -40,6 +41,18 @@ export function zkServerAvailable(): { ok: true; classpath: string } | { ok: fal
       'set ZOOKEEPER_HOME to a ZooKeeper install with lib/*.jar, ' +
       'or run `docker compose up -d` and set ZK_HOSTS (e.g. ZK_HOSTS=127.0.0.1:2181).',
   };
+}
+
+/**
+ * Jars a TLS (Netty) server needs on top of zkServerAvailable()'s classpath. The Debian jar's manifest
+ * lacks netty-codec (SslHandler's superclass): without it every TLS connection is dropped with
+ * NoClassDefFoundError: io/netty/handler/codec/ByteToMessageDecoder. A ZOOKEEPER_HOME lib/ has them all.
+ */
+export function tlsExtraJars(): string[] {
+  const home = process.env.ZOOKEEPER_HOME;
+  if (home && fs.existsSync(path.join(home, 'lib'))) return [];
+  if (!fs.existsSync(DEBIAN_JAR)) return [];
+  return DEBIAN_TLS_JARS.filter((j) => fs.existsSync(j));
 }
 
 function run(cmd: string, args: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fourLetter, sleep } from './net-util.js';
+import { canConnect, fourLetter, sleep } from './net-util.js';
 import {
   registerPid,
   registerStoppable,
@@ -32,6 +32,10 @@ export class ZkServer implements Stoppable {
     private readonly cfgPath: string,
     /** The JVM flags this server is (re)started with. */
     readonly jvmFlags: readonly string[],
+    /** The TLS client port (secureClientPort), when started with `tls`; kept across restart(). */
+    readonly securePort?: number,
+    /** Jars appended to the classpath (the Netty jars TLS needs). */
+    private readonly extraClasspath: readonly string[] = [],
   ) {
     registerStoppable(this);
   }
@@ -39,6 +43,12 @@ export class ZkServer implements Stoppable {
   /** "127.0.0.1:port" for a client of this server alone. */
   get connectString(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** "127.0.0.1:securePort" for a TLS client of this server alone; throws if it was started without `tls`. */
+  get secureConnectString(): string {
+    if (this.securePort === undefined) throw new Error(`ZkServer ${this.connectString} was started without tls`);
+    return `${this.host}:${this.securePort}`;
   }
 
   /** The JVM's pid while it runs, else undefined. */
@@ -69,7 +79,8 @@ export class ZkServer implements Stoppable {
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(javaBin(), [...this.jvmFlags, '-cp', found.classpath, MAIN, this.cfgPath], {
+      const classpath = [found.classpath, ...this.extraClasspath].join(path.delimiter);
+      child = spawn(javaBin(), [...this.jvmFlags, '-cp', classpath, MAIN, this.cfgPath], {
         stdio: ['ignore', fd, fd],
       });
     } finally {
@@ -146,7 +157,10 @@ export class ZkServer implements Stoppable {
     }
   }
 
-  /** Resolves once `ruok` answers imok and `srvr` reports a mode; rejects with the log tail on timeout or exit. */
+  /**
+   * Resolves once `ruok` answers imok and `srvr` reports a mode on the plain port (and, with TLS, the secure
+   * port accepts TCP connections); rejects with the log tail on timeout or exit.
+   */
   async waitServing(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -154,7 +168,7 @@ export class ZkServer implements Stoppable {
         throw new Error(`ZooKeeper ${this.connectString} exited while starting; log tail:\n${this.logTail()}`);
       }
       const ok = await fourLetter(this.host, this.port, 'ruok', 1000).then((r) => r === 'imok', () => false);
-      if (ok && (await this.mode()) !== 'down') return;
+      if (ok && (await this.mode()) !== 'down' && (await this.secureBound())) return;
       if (Date.now() > deadline) {
         throw new Error(
           `ZooKeeper ${this.connectString} not serving after ${timeoutMs} ms; log tail:\n${this.logTail()}`,
@@ -175,6 +189,11 @@ export class ZkServer implements Stoppable {
   /** True once stop() was called. */
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  /** True without TLS; with it, whether the secure port accepts a TCP connection (standalone binds it last). */
+  private async secureBound(): Promise<boolean> {
+    return this.securePort === undefined || canConnect(this.host, this.securePort, 1000);
   }
 
   private signal(sig: NodeJS.Signals): void {

@@ -32,14 +32,21 @@ export interface Peer {
   electionPort: number;
 }
 
-/** The zoo.cfg text for one test server. */
-export function zooCfg(dataDir: string, clientPort: number, forceSync: boolean, peers: Peer[]): string {
+/** The zoo.cfg text for one test server (`extra`: more lines, e.g. TLS settings). */
+export function zooCfg(
+  dataDir: string,
+  clientPort: number,
+  forceSync: boolean,
+  peers: Peer[],
+  extra: readonly string[] = [],
+): string {
   const lines = [
     'tickTime=100', 'minSessionTimeout=200', 'maxSessionTimeout=60000', 'initLimit=50', 'syncLimit=20',
     `forceSync=${forceSync ? 'yes' : 'no'}`, 'preAllocSize=4096', 'snapCount=100000', `dataDir=${dataDir}`,
     'clientPortAddress=127.0.0.1', `clientPort=${clientPort}`, 'maxClientCnxns=0',
     '4lw.commands.whitelist=*', 'admin.enableServer=false',
     ...peers.map((p) => `server.${p.id}=127.0.0.1:${p.peerPort}:${p.electionPort}`),
+    ...extra,
   ];
   return lines.join('\n') + '\n';
 }
@@ -64,17 +71,18 @@ export function startWatchdog(pid: number, dataDir: string): ChildProcess | unde
   }
 }
 
-/** Creates a registered os.tmpdir()/zoosync-test-* data dir with zoo.cfg (and myid for ensembles). */
+/** Creates a registered os.tmpdir()/zoosync-test-* data dir with zoo.cfg (+ extraCfg lines, myid for ensembles). */
 export function prepareDataDir(
   clientPort: number,
   forceSync: boolean,
   peers: Peer[],
   id?: number,
+  extraCfg: readonly string[] = [],
 ): { dataDir: string; cfgPath: string } {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoosync-test-'));
   registerDir(dataDir);
   if (id !== undefined) fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
   const cfgPath = path.join(dataDir, 'zoo.cfg');
-  fs.writeFileSync(cfgPath, zooCfg(dataDir, clientPort, forceSync, peers));
+  fs.writeFileSync(cfgPath, zooCfg(dataDir, clientPort, forceSync, peers, extraCfg));
   return { dataDir, cfgPath };
 }

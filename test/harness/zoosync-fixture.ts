@@ -50,6 +50,16 @@ export async function testEnv(t: TestContext | string, connectString: string): P
   };
 }
 
+/** Deletes everything below `path` through `session`, whose identity may delete what an open client may not (creator-only ACLs). */
+export async function removeTreeAs(session: Session, path: string): Promise<void> {
+  const children = await session.request({ op: 'getChildren', path }).catch(() => [] as string[]);
+  for (const child of children) {
+    const p = path === '/' ? `/${child}` : `${path}/${child}`;
+    await removeTreeAs(session, p);
+    await session.request({ op: 'delete', path: p }).catch(() => undefined);
+  }
+}
+
 /** One `zoosync:contender.wake` event: a waiter woke, and why. */
 export interface WakeEvent {
   path: string;

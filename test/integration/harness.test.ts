@@ -8,6 +8,7 @@ import {
   connectBare,
   ensureZooKeeper,
   externalHosts,
+  needsOwnServers,
   fourLetter,
   freePorts,
   harnessResources,
@@ -25,13 +26,6 @@ import {
 } from '../harness/index.js';
 
 after(() => stopAll());
-
-/** Skips (only in ZK_HOSTS mode) tests that must start their own servers. */
-function needsOwnServers(t: TestContext): boolean {
-  if (!externalHosts()) return true;
-  t.skip('needs a harness-started server');
-  return false;
-}
 
 /** Retries op until it succeeds (a client may be reconnecting after a fail-over). */
 async function eventually<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
