@@ -9,6 +9,9 @@ export interface Round {
   floorB?: LoopResult;
   floorC?: LoopResult;
   lock?: LoopResult;
+  /** zoosync lock+unlock on the TLS server's plain port and on its secure port, in the same round. */
+  tlsPlain?: LoopResult;
+  tls?: LoopResult;
   cpuUs: Partial<Record<'floorB' | 'floorC' | 'lock', { client: number; server?: number }>>;
   contended: Record<string, { handoffsPerSec: number; wakesPerHandoff: number; otherWakes: number; cpuUs: { client: number; server?: number } }>;
   rescindMs: number[];
@@ -78,6 +81,11 @@ export function buildFigures({ cfg, phases, rounds, held, kills }: FigureInput):
     { label: 'heap per held lock', fig: heapFig, unit: 'B', note: held[0] && !held[0].gc ? 'no global.gc: rough' : '' },
     { label: 'time to release all', fig: figure(held.map((h) => Number(h.releaseMs))), unit: 'ms' },
     { label: 'lock parents left after 2 reaper sweeps', text: held.map((h) => String(h.leftOurs)).join(', ') || 'n/a', unit: 'nodes', note: 'expect 0 each round' },
+    { label: '# TLS: lock+unlock on one server\'s plain and secure ports, alternating in each round' },
+    { label: 'plain TCP', fig: figure(rounds.flatMap((r) => (r.tlsPlain ? [r.tlsPlain.opsPerSec] : []))), unit: 'ops/s' },
+    { label: 'TLS', fig: figure(rounds.flatMap((r) => (r.tls ? [r.tls.opsPerSec] : []))), unit: 'ops/s' },
+    { label: '  p50 plain / TLS', text: `${num(rounds.flatMap((r) => (r.tlsPlain ? [r.tlsPlain.p50] : [])))} / ${num(rounds.flatMap((r) => (r.tls ? [r.tls.p50] : [])))}`, unit: 'ms' },
+    { label: '  TLS time ÷ plain time', fig: figure(rounds.flatMap((r) => (r.tls && r.tlsPlain ? [r.tlsPlain.opsPerSec / r.tls.opsPerSec] : []))), unit: '×' },
     { label: '# leader fail-over' },
     { label: `after rescind(), 2 sessions in this process (median of ${cfg.rescindPerRound}/round)`, fig: rescindFig, unit: 'ms' },
     { label: 'after SIGKILL of the leader process', fig: figure(kills.map((k) => k.ms)), unit: 'ms', note: kills.length ? `session timeout ${kills[0]!.sessionTimeoutMs} ms, ${kills.length} runs` : '' },

@@ -3,7 +3,7 @@
  * the same run on one ZooKeeper (the harness's standalone server, or ZK_HOSTS). Prints a table and
  * writes the same figures to bench/results/<ISO timestamp>.json.
  * Flags: --quick (short smoke run), --rounds N, --procs N (contending sessions over N child
- * processes), --only uncontended,contended,rescind,held,kill, --kill-runs N, --force-sync, --c1-only (keep the
+ * processes), --only uncontended,contended,rescind,held,kill,tls, --kill-runs N, --force-sync, --c1-only (keep the
  * harness's C1-only JVM).
  */
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import { regionLock, Session } from '../src/index.js';
 import { regionLockNamespace } from '../src/defaults.js';
 import { reaperFor } from '../src/recipes/reaper.js';
 import { regionLeaderPath, regionLockPath } from '../src/wire/paths.js';
-import { ensureZooKeeper, externalHosts, startStandalone, stopAll, type ZkServer } from '../test/harness/index.js';
+import { ensureZooKeeper, externalHosts, makeTestPki, startStandalone, stopAll, type ZkServer } from '../test/harness/index.js';
 import { killAllWorkers, startWorker } from './child.js';
 import { Contention } from './contend.js';
 import { Floor } from './floor.js';
@@ -51,7 +51,7 @@ const cfg = {
   killSessionTimeoutMs: 2000,
   forceSync: argv['force-sync']!,
 };
-const ALL_PHASES = ['uncontended', 'contended', 'rescind', 'held', 'kill'];
+const ALL_PHASES = ['uncontended', 'contended', 'rescind', 'held', 'kill', 'tls'];
 const phases = new Set((argv.only ?? ALL_PHASES.join(',')).split(','));
 for (const p of phases) if (!ALL_PHASES.includes(p)) throw new Error(`--only: unknown phase "${p}" (phases: ${ALL_PHASES.join(', ')})`);
 if (!(cfg.rounds >= 1 && cfg.procs >= 1)) throw new Error('--rounds and --procs must be positive integers');
@@ -62,6 +62,24 @@ async function uncontended(session: Session, ops: number): Promise<LoopResult> {
   return loopResult(await loop(ops, async () => (await regionLock('bench-uncontended', { session })).unlock()));
 }
 
+
+/** A second server serving plain and TLS ports, with one session on each (certificates made now, removed at exit). */
+async function tlsSessions(forceSync: boolean): Promise<{ plain: Session; secure: Session; close: () => Promise<void> }> {
+  const pki = await makeTestPki();
+  const tlsServer = await startStandalone({ forceSync, fullJit: !argv['c1-only'], tls: { pki } });
+  const plain = new Session({ hosts: tlsServer.connectString });
+  const secure = new Session({ hosts: tlsServer.secureConnectString, tls: { ca: fs.readFileSync(pki.ca) } });
+  await Promise.all([plain.connection(), secure.connection()]);
+  log(`TLS server at ${tlsServer.connectString} (plain) and ${tlsServer.secureConnectString} (TLS)`);
+  return {
+    plain,
+    secure,
+    close: async () => {
+      await Promise.all([plain.close(), secure.close()]);
+      await tlsServer.stop();
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const wall0 = performance.now();
@@ -93,6 +111,9 @@ async function main(): Promise<void> {
     }
     const rescind = phases.has('rescind') ? await RescindFailover.open(hosts, 'bench-rescind') : undefined;
     if (rescind) closers.push(() => rescind.close());
+    // TLS needs a server of our own with a secure port (not possible on ZK_HOSTS).
+    const tls = phases.has('tls') && server ? await tlsSessions(cfg.forceSync) : undefined;
+    if (tls) closers.push(() => tls.close());
 
     // Warm-up: lets both JITs (ours and the server's C2) settle before round 1.
     log('warming up');
@@ -104,6 +125,10 @@ async function main(): Promise<void> {
       await uncontended(session, warm);
     }
     for (const c of contentions) await c.run(quick ? 300 : 1000);
+    if (tls) {
+      await uncontended(tls.plain, warm);
+      await uncontended(tls.secure, warm);
+    }
     await rescind?.run(quick ? 3 : 10);
 
     const rounds: Round[] = [];
@@ -133,6 +158,15 @@ async function main(): Promise<void> {
         };
       }
       if (rescind) round.rescindMs = await rescind.run(cfg.rescindPerRound);
+      if (tls) {
+        // Alternate which goes first, so drift in the machine's load hits both alike.
+        const order = r % 2 === 0 ? (['plain', 'secure'] as const) : (['secure', 'plain'] as const);
+        for (const which of order) {
+          const result = await uncontended(tls[which], cfg.lockOps);
+          if (which === 'plain') round.tlsPlain = result;
+          else round.tls = result;
+        }
+      }
       rounds.push(round);
       log(`round ${r + 1}/${cfg.rounds}: lock ${round.lock?.opsPerSec?.toFixed(0)} ops/s, floor b ${round.floorB?.opsPerSec?.toFixed(0)} ops/s` +
         contentions.map((c) => `, ${c.sessions} sessions ${round.contended[c.sessions]!.handoffsPerSec.toFixed(0)} hand-offs/s`).join(''));

@@ -152,10 +152,55 @@ export class NoChildrenForEphemeralsError extends ZooKeeperError {
   }
 }
 
-/** The server refused for lack of permission (ZooKeeper `NOAUTH`). */
+/** ZooKeeper's permission bits, as `NoAuthError.permission` names them. */
+export type Permission = 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'ADMIN';
+
+/**
+ * The server refused for lack of permission (ZooKeeper `NOAUTH`). `permission` says which one the
+ * request needed; CREATE and DELETE are checked on the parent, not on the node itself.
+ */
 export class NoAuthError extends ZooKeeperError {
-  constructor(path?: string) {
+  /** The permission that was missing, when the request says which (`node` is where it was checked). */
+  readonly permission: Permission | undefined;
+  /** The node whose ACL refused: the parent for CREATE and DELETE. */
+  readonly node: string | undefined;
+
+  constructor(path?: string, permission?: Permission, node?: string) {
     super(-102, 'NO_AUTH', path);
+    this.permission = permission;
+    this.node = node;
+    if (permission !== undefined && path !== undefined) {
+      const where = node !== undefined && node !== path ? `${node} (the parent of ${path})` : path;
+      this.message = `ZooKeeper refused: no ${permission} permission on ${where} for this session's identity (NO_AUTH)`;
+    }
+  }
+}
+
+/** The server rejected an authentication we send on every connection (an unknown scheme, a failed handshake): retrying cannot help. */
+export class AuthFailedError extends ZoosyncError {
+  /** The schemes we authenticated with. */
+  readonly schemes: string[];
+  /** The server that refused. */
+  readonly host: string;
+
+  constructor(schemes: string[], host: string) {
+    super(`ZooKeeper at ${host} rejected our authentication (scheme ${schemes.join(', ') || 'none'})`, 'ZOOSYNC_AUTH_FAILED', false);
+    this.schemes = schemes;
+    this.host = host;
+  }
+}
+
+/** A TLS connection to ZooKeeper failed on certificates (unknown CA, wrong host name, expired, a client certificate refused) on every server tried. */
+export class TlsError extends ZoosyncError {
+  /** Node's error code, e.g. `CERT_HAS_EXPIRED`. */
+  readonly tlsCode: string;
+  /** The server whose certificate (or refusal) ended the attempt. */
+  readonly host: string;
+
+  constructor(host: string, tlsCode: string, what: string, options?: ZoosyncErrorOptions) {
+    super(`TLS to ZooKeeper at ${host} failed: ${what} (${tlsCode})`, 'ZOOSYNC_TLS', false, options);
+    this.tlsCode = tlsCode;
+    this.host = host;
   }
 }
 

@@ -9,7 +9,8 @@ import { acquireGlobalLock, warnGlobalLockDeprecated } from './recipes/global-lo
 import { acquireLock, type Lock } from './recipes/lock.js';
 import { reaperFor } from './recipes/reaper.js';
 import { release, reservationPath, reserve } from './recipes/reservation.js';
-import { keysOf, leaseMs, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
+import { keysOf, leaseMs, optionalAcl, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
+import type { AclOption } from './zk/security.js';
 import { checkBytes, idToString, MAX_PATH_BYTES, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
 import { Session } from './zk/session.js';
 import { campaign, cleanupRegionLeaders, type Leader } from './recipes/leader.js';
@@ -19,6 +20,7 @@ import { installShutdownHandlers } from './shutdown.js';
 
 export { closeDefaultSessions, configure, setRegionLockNamespace, cleanupRegionLeaders, installShutdownHandlers, Session };
 export {
+  AuthFailedError,
   BadVersionError,
   ChrootMissingError,
   ConfigurationError,
@@ -40,15 +42,17 @@ export {
   ReservedError,
   SessionClosedError,
   SessionLostError,
+  TlsError,
   ZooKeeperError,
   ZoosyncError,
 } from './errors.js';
-export type { RescindReason, ZoosyncErrorOptions } from './errors.js';
+export type { Permission, RescindReason, ZoosyncErrorOptions } from './errors.js';
 export type { Lock } from './recipes/lock.js';
 export type { Leader } from './recipes/leader.js';
 export type { ElectionSnapshot, Participant } from './recipes/observe.js';
 export type { ChangeSource } from './recipes/global-leader.js';
 export type { SessionOptions } from './zk/config.js';
+export type { AclEntry, AclOption, AclPreset, AuthEntry, TlsOptions } from './zk/security.js';
 export type { SessionState } from './zk/session.js';
 export type { ZoosyncConfig } from './defaults.js';
 
@@ -62,6 +66,8 @@ export interface LockOptions {
   signal?: AbortSignal;
   /** The session to use instead of the default one. */
   session?: Session;
+  /** The ACL of the lock's nodes (and any parent made) instead of the session's. */
+  acl?: AclOption;
 }
 
 /** Go `minRegionHoldFor`, `defaultRegionWaitFor`, `defaultRegionHoldFor`. */
@@ -69,7 +75,7 @@ export const REGION_LOCK_DEFAULTS = { minHoldForMs: 1000, waitForMs: 1000, holdF
 /** Go `minHoldFor`, `defaultWaitFor`, `defaultHoldFor` of the global lock. */
 export const GLOBAL_LOCK_DEFAULTS = { minHoldForMs: 2000, waitForMs: 1000, holdForMs: 5000 } as const;
 
-const LOCK_OPTION_KEYS = keysOf<LockOptions>({ waitForMs: true, holdForMs: true, signal: true, session: true });
+const LOCK_OPTION_KEYS = keysOf<LockOptions>({ waitForMs: true, holdForMs: true, signal: true, session: true, acl: true });
 
 function lockArguments(options: LockOptions | undefined, defaults: typeof REGION_LOCK_DEFAULTS | typeof GLOBAL_LOCK_DEFAULTS) {
   const o = optionsBag(options, LOCK_OPTION_KEYS);
@@ -80,6 +86,7 @@ function lockArguments(options: LockOptions | undefined, defaults: typeof REGION
     minHoldForMs: defaults.minHoldForMs,
     signal,
     explicitSession: optionalSession(o.session, 'options.session'),
+    acl: o.acl,
   };
 }
 
@@ -95,7 +102,7 @@ export async function regionTimedLock(id: string | Uint8Array, options?: LockOpt
   args.signal?.throwIfAborted();
   const session = args.explicitSession ?? defaultSession();
   try {
-    return await acquireLock({ ...args, session, path });
+    return await acquireLock({ ...args, session, path, acl: optionalAcl(args.acl, 'options.acl', session) });
   } finally {
     reaperFor(session).add(path);
   }
@@ -114,7 +121,7 @@ export async function globalTimedLock(id: string | Uint8Array, options?: LockOpt
   warnGlobalLockDeprecated();
   const session = args.explicitSession ?? globalSession();
   try {
-    return await acquireGlobalLock({ ...args, session, path });
+    return await acquireGlobalLock({ ...args, session, path, acl: optionalAcl(args.acl, 'options.acl', session) });
   } finally {
     reaperFor(session).add(path);
   }
@@ -138,6 +145,14 @@ export interface SessionOnlyOptions {
 
 const SESSION_ONLY_KEYS = keysOf<SessionOnlyOptions>({ session: true });
 
+/** Options of `reservation`. */
+export interface ReservationOptions extends SessionOnlyOptions {
+  /** The ACL of the reservation node (and any parent made) instead of the session's. */
+  acl?: AclOption;
+}
+
+const RESERVATION_OPTION_KEYS = keysOf<ReservationOptions>({ session: true, acl: true });
+
 function reservationNode(path: string, id: string): string {
   validatePath(typeof path === 'string' ? checkBytes(path, MAX_PATH_BYTES, 'path') : path, 'path');
   const item = idToString(id, 'id');
@@ -146,17 +161,19 @@ function reservationNode(path: string, id: string): string {
 }
 
 /** A reservation of `id` under `path` (Go `NewReservation`); checks its arguments at once. */
-export function reservation(path: string, id: string, options?: SessionOnlyOptions): Reservation {
+export function reservation(path: string, id: string, options?: ReservationOptions): Reservation {
   const node = reservationNode(path, id);
-  const explicit = optionalSession(optionsBag(options, SESSION_ONLY_KEYS).session, 'options.session');
+  const o = optionsBag(options, RESERVATION_OPTION_KEYS);
+  const explicit = optionalSession(o.session, 'options.session');
   const session = (): Session => explicit ?? defaultSession();
+  const acl = optionalAcl(o.acl, 'options.acl', session());
   return {
     path: node,
     reserve: async (ttlMs: number) => {
       if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
         throw new InvalidArgumentError('ttlMs', `must be a positive finite number of milliseconds, got ${String(ttlMs)}`);
       }
-      await reserve(session(), path, node, ttlMs);
+      await reserve(session(), path, node, ttlMs, acl);
     },
     release: async () => release(session(), node),
   };
@@ -175,23 +192,26 @@ export interface LeaderOptions {
   signal?: AbortSignal;
   /** The session to use instead of the default one. */
   session?: Session;
+  /** The ACL of our election node (and any parent made) instead of the session's. */
+  acl?: AclOption;
 }
 
-const LEADER_OPTION_KEYS = keysOf<LeaderOptions>({ signal: true, session: true });
+const LEADER_OPTION_KEYS = keysOf<LeaderOptions>({ signal: true, session: true, acl: true });
 
 function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undefined, allowed: readonly string[]) {
   const o = optionsBag(options, allowed);
   const signal = optionalSignal(o.signal, 'options.signal');
   const session = optionalSession(o.session, 'options.session');
   const path = regionLeaderPath(id);
-  return { id: idToString(id), path, signal, session };
+  return { id: idToString(id), path, signal, session, acl: o.acl };
 }
 
 /** Resolves once elected leader of `id` within the region (Go `RegionLeader`); see `Leader` for how it ends. */
 export async function regionLeader(id: string | Uint8Array, options?: LeaderOptions): Promise<Leader> {
   const a = leaderArguments(id, options, LEADER_OPTION_KEYS);
   a.signal?.throwIfAborted();
-  return campaign(a.session ?? defaultSession(), a.id, a.path, a.signal);
+  const session = a.session ?? defaultSession();
+  return campaign(session, a.id, a.path, a.signal, optionalAcl(a.acl, 'options.acl', session));
 }
 
 /** Options of `globalLeader`. */
@@ -204,7 +224,7 @@ export interface GlobalLeaderOptions extends LeaderOptions {
   changes?: ChangeSource;
 }
 
-const GLOBAL_LEADER_OPTION_KEYS = keysOf<GlobalLeaderOptions>({ isLeaderRegion: true, recheckMs: true, changes: true, signal: true, session: true });
+const GLOBAL_LEADER_OPTION_KEYS = keysOf<GlobalLeaderOptions>({ isLeaderRegion: true, recheckMs: true, changes: true, signal: true, session: true, acl: true });
 
 /** Campaigns for `id` only while `isLeaderRegion()` says this region leads; rescinds when it stops (Go `NewGlobalLeader`). */
 export async function globalLeader(id: string | Uint8Array, options: GlobalLeaderOptions): Promise<Leader> {
@@ -217,8 +237,9 @@ export async function globalLeader(id: string | Uint8Array, options: GlobalLeade
   const a = leaderArguments(id, options, GLOBAL_LEADER_OPTION_KEYS);
   a.signal?.throwIfAborted();
   const session = a.session ?? defaultSession();
+  const acl = optionalAcl(a.acl, 'options.acl', session);
   return gatedCampaign({ isLeaderRegion: o.isLeaderRegion, recheckMs, changes, signal: a.signal }, (signal) =>
-    campaign(session, a.id, a.path, signal),
+    campaign(session, a.id, a.path, signal, acl),
   );
 }
 
@@ -228,8 +249,13 @@ export async function leaderSnapshot(id: string | Uint8Array, options?: SessionO
   return snapshot(a.session ?? defaultSession(), a.path);
 }
 
+/** Options of `observeLeader`. */
+export type ObserveOptions = Omit<LeaderOptions, 'acl'>;
+
+const OBSERVE_OPTION_KEYS = keysOf<ObserveOptions>({ signal: true, session: true });
+
 /** Yields the election of `id` now and after every change until `signal` aborts (etcd `Observe`). */
-export function observeLeader(id: string | Uint8Array, options?: LeaderOptions): AsyncGenerator<ElectionSnapshot> {
-  const a = leaderArguments(id, options, LEADER_OPTION_KEYS);
+export function observeLeader(id: string | Uint8Array, options?: ObserveOptions): AsyncGenerator<ElectionSnapshot> {
+  const a = leaderArguments(id, options, OBSERVE_OPTION_KEYS);
   return observe(a.session ?? defaultSession(), a.path, a.signal);
 }

@@ -5,6 +5,7 @@
 import { InvalidArgumentError, LeaseTooShortError } from './errors.js';
 import { knownKeys } from './option-keys.js';
 import { MAX_TIMER_MS } from './recipes/wait.js';
+import { needsIdentity, resolveAcl, type ResolvedAclEntry } from './zk/security.js';
 import { Session } from './zk/session.js';
 
 export { keysOf, knownKeys } from './option-keys.js';
@@ -31,6 +32,16 @@ export function optionalSignal(value: unknown, argument: string): AbortSignal | 
   if (value === undefined) return undefined;
   if (!(value instanceof AbortSignal)) throw new InvalidArgumentError(argument, 'must be an AbortSignal');
   return value;
+}
+
+/** An optional per-call ACL (a preset or entries), refused before any I/O if it needs an identity `session` does not have. */
+export function optionalAcl(value: unknown, argument: string, session: Session): readonly ResolvedAclEntry[] | undefined {
+  if (value === undefined) return undefined;
+  const acl = resolveAcl(value, argument);
+  if (needsIdentity(acl) && session.options.auth.length === 0 && !session.options.tls?.cert) {
+    throw new InvalidArgumentError(argument, 'a creator-only ACL needs an identity: give the session auth (e.g. digest) or a TLS client certificate (x509)');
+  }
+  return acl;
 }
 
 /** An optional Session. */

@@ -19,6 +19,7 @@ import { guidOf, sortContenders } from '../wire/node-name.js';
 import type { Connection } from '../zk/connection.js';
 import type { WatchEvent } from '../zk/requests.js';
 import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
+import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 import { NodeGuard, type GuardEnd } from './node-guard.js';
 import { waitFirst } from './wait.js';
@@ -55,6 +56,8 @@ export interface ContendOptions {
   containerParents?: boolean;
   /** Where to log (the recipe's own `debug` namespace); default `zoosync:lock`. */
   log?: Debugger;
+  /** The ACL of our node and of any parent made; default the session's. */
+  acl?: readonly ResolvedAclEntry[] | undefined;
 }
 
 /** A won position: the connection it lives on, our node, its data and the guard watching it. */
@@ -94,6 +97,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
         ...(opts.containerParents ? { parents: { container: true } } : {}),
         ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        acl: opts.acl,
       });
       const c = conn;
       // The wait limit bounds the create and any recovery of a lost reply; a node made after we

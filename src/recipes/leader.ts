@@ -9,6 +9,7 @@ import createDebug from 'debug';
 import { LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { releaseOwnNode } from '../zk/protected-create.js';
+import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 import { contend, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
@@ -31,7 +32,13 @@ export function backoffMs(attempt: number, initialMs = 50, capMs = 5000): number
 const live = new Set<Leader>();
 
 /** Campaigns under `parent` until elected; the signal aborts the campaign and removes our node. */
-export async function campaign(session: Session, id: string, parent: string, signal?: AbortSignal): Promise<Leader> {
+export async function campaign(
+  session: Session,
+  id: string,
+  parent: string,
+  signal?: AbortSignal,
+  acl?: readonly ResolvedAclEntry[],
+): Promise<Leader> {
   const pos = await contend({
     session,
     parent,
@@ -40,6 +47,7 @@ export async function campaign(session: Session, id: string, parent: string, sig
     retryUnreachable: true,
     log: debug,
     containerParents: true,
+    acl,
     retryDelayMs: (attempt) => backoffMs(attempt),
   });
   return new Leader(id, pos);

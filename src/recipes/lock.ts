@@ -9,6 +9,7 @@ import { LockExpiredError, LockLostError, LockReleasedError, withoutStack, type 
 import { encodeGoTime, tryDecodeGoTime } from '../wire/go-time.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { releaseOwnNode } from '../zk/protected-create.js';
+import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 import { contend, type LeasePolicy, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
@@ -28,6 +29,8 @@ export interface AcquireOptions {
   holdForMs: number;
   minHoldForMs: number;
   signal?: AbortSignal | undefined;
+  /** The ACL of our node and of any parent made; default the session's. */
+  acl?: readonly ResolvedAclEntry[] | undefined;
 }
 
 /** The lease policy: deadline = now + holdFor, refreshed while waiting once half of it is gone. */
@@ -55,6 +58,7 @@ export async function acquireLock(opts: AcquireOptions): Promise<Lock> {
       waitForMs: opts.waitForMs,
       signal: opts.signal,
       lease: leasePolicy(opts.holdForMs),
+      acl: opts.acl,
     });
     const lock = new Lock(pos, opts);
     const durationMs = performance.now() - started;

@@ -11,6 +11,7 @@ import { encodeGoTime, GO_UNIX_EPOCH_OFFSET_SECONDS, tryDecodeGoTime } from '../
 import type { Connection } from '../zk/connection.js';
 import { mkdirp } from '../zk/protected-create.js';
 import { CreateMode } from '../zk/requests.js';
+import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 
 const debug = createDebug('zoosync:lock');
@@ -79,25 +80,25 @@ async function writeIfUnchanged(conn: Connection, node: string, data: Buffer, ve
  * once empty) if they are missing; false if the node exists. A parent removed between our mkdirp
  * and create (an empty container the server just reaped) is made again, up to 5 times.
  */
-async function createReservation(conn: Connection, parent: string, node: string, ttlMs: number): Promise<boolean> {
+async function createReservation(conn: Connection, parent: string, node: string, ttlMs: number, acl?: readonly ResolvedAclEntry[]): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await conn.request({ op: 'create', path: node, data: encodeGoTime(Date.now() + ttlMs), mode: CreateMode.PERSISTENT });
+      await conn.request({ op: 'create', path: node, data: encodeGoTime(Date.now() + ttlMs), mode: CreateMode.PERSISTENT, ...(acl ? { acl } : {}) });
       debug('reserved %s for %d ms', node, ttlMs);
       return true;
     } catch (error) {
       if (error instanceof NodeExistsError) return false;
       if (!(error instanceof NoNodeError) || attempt > MAX_PARENT_ATTEMPTS) throw error;
-      await mkdirp(conn, parent, { container: true });
+      await mkdirp(conn, parent, { container: true, acl });
     }
   }
 }
 
 /** Reserves `node` until now + `ttlMs` (Go `Reservation.Reserve`); rejects with `ReservedError` if it is reserved and unexpired. */
-export async function reserve(session: Session, parent: string, node: string, ttlMs: number): Promise<void> {
+export async function reserve(session: Session, parent: string, node: string, ttlMs: number, acl?: readonly ResolvedAclEntry[]): Promise<void> {
   const conn = await session.connection();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (await createReservation(conn, parent, node, ttlMs)) return;
+    if (await createReservation(conn, parent, node, ttlMs, acl)) return;
     const seen = await readReservation(conn, node);
     // Gone since the create (a Go service's Release deletes it): create again.
     if (seen === undefined) continue;

@@ -4,7 +4,8 @@
  * Everything else in zoosync goes through `Connection`.
  */
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 const require = createRequire(import.meta.url);
 
@@ -89,7 +90,8 @@ export interface ZkClient {
 
 interface ClientModule {
   createClient(hosts: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
-  ACL: { OPEN_ACL_UNSAFE: Array<{ toRecord(): unknown }> };
+  ACL: { OPEN_ACL_UNSAFE: Array<{ toRecord(): unknown }> } & (new (perms: number, id: unknown) => { toRecord(): unknown });
+  Id: new (scheme: string, id: string) => unknown;
 }
 
 interface JuteModule {
@@ -117,6 +119,58 @@ export const CM_STATES = (require('node-zookeeper-client/lib/ConnectionManager.j
 
 /** The open ACL records every zoosync node is created with (Go: `WorldACL(PermAll)`). */
 export const OPEN_ACL = client.ACL.OPEN_ACL_UNSAFE.map((acl) => acl.toRecord());
+
+/**
+ * node-zookeeper-client 1.1.3 opens plain sockets only (`net.connect` in
+ * `ConnectionManager.connect`). Connects as it does, over TLS: the same handlers, with the
+ * ZooKeeper handshake sent once the TLS handshake is done; the framing above does not care which
+ * socket it has. `onError` hears every socket error first, with the server it came from.
+ * Shown by tls.test.ts.
+ */
+export function connectTls(cm: ConnectionManager, options: ConnectionOptions, onError: (error: Error & { code?: string }, server: string) => void): void {
+  const m = cm as ConnectionManager & Record<string, any>;
+  cm.setState(CM_STATES.CONNECTING);
+  cm.findNextServer((server: unknown) => {
+    const { host, port } = server as { host: string; port: number };
+    const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
+    const socket = tlsConnect({ ...options, host, port, ...(servername === undefined ? {} : { servername }) });
+    m.socket = socket;
+    m.connectTimeoutHandler = setTimeout(m.onSocketConnectTimeout.bind(m), m.connectTimeout);
+    socket.setNoDelay();
+    socket.on('secureConnect', m.onSocketConnected.bind(m));
+    socket.on('data', m.onSocketData.bind(m));
+    socket.on('drain', m.onSocketDrain.bind(m));
+    socket.on('close', m.onSocketClosed.bind(m));
+    socket.on('error', (error: Error & { code?: string }) => {
+      onError(error, `${host}:${port}`);
+      m.onSocketError(error);
+    });
+  });
+}
+
+/** Registers an authentication the client sends on every connection (it keeps them for reconnects). */
+export function addAuth(zk: ZkClient, scheme: string, credentials: Buffer): void {
+  (zk as ZkClient & { addAuthInfo(scheme: string, auth: Buffer): void }).addAuthInfo(scheme, credentials);
+}
+
+const aclRecordCache = new WeakMap<readonly AclEntryLike[], unknown[]>();
+
+/** An ACL entry as zoosync holds it. */
+export interface AclEntryLike {
+  scheme: string;
+  id: string;
+  perms: number;
+}
+
+/** The jute records of an ACL list (cached per list: presets and a session's ACL are built once). */
+export function aclRecords(entries: readonly AclEntryLike[]): unknown[] {
+  let records = aclRecordCache.get(entries);
+  if (!records) {
+    records = entries.map((e) => new client.ACL(e.perms, new client.Id(e.scheme, e.id)).toRecord());
+    aclRecordCache.set(entries, records);
+  }
+  return records;
+}
 
 /** Reads a jute long as a bigint. */
 export function longToBigInt(value: JuteLong): bigint {

@@ -5,7 +5,9 @@
 import { isIPv6 } from 'node:net';
 import { ConfigurationError, InvalidArgumentError } from '../errors.js';
 import { keysOf, knownKeys } from '../option-keys.js';
+import type { ConnectionOptions } from 'node:tls';
 import { checkBytes, MAX_PATH_BYTES, validatePath } from '../wire/paths.js';
+import { needsIdentity, resolveAcl, resolveAuth, resolveTls, type AclOption, type AuthEntry, type ResolvedAclEntry, type TlsOptions } from './security.js';
 
 /** What a `Session` can be configured with. */
 export interface SessionOptions {
@@ -17,13 +19,35 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   /** Random wait before cycling through the server list again. Default 100. */
   spinDelayMs?: number;
+  /** Authentications sent on every connection before any request, e.g. `[{ scheme: 'digest', credentials: 'user:pass' }]`. Default `ZK_AUTH` (`scheme:credentials`). */
+  auth?: AuthEntry[];
+  /** The ACL of every node zoosync creates, parents included: a preset or a list. Default `'open'` (as the Go recipes). */
+  acl?: AclOption;
+  /** TLS to ZooKeeper's `secureClientPort` (what `tls.connect` takes); `true` for the system CAs. Default from `ZK_TLS_CA`/`ZK_TLS_CERT`/`ZK_TLS_KEY` (file paths), else plain TCP. */
+  tls?: TlsOptions | boolean;
 }
 
 /** Fully resolved and validated session options. */
-export type ResolvedSessionOptions = Required<SessionOptions>;
+export interface ResolvedSessionOptions {
+  hosts: string;
+  sessionTimeoutMs: number;
+  connectTimeoutMs: number;
+  spinDelayMs: number;
+  auth: Array<{ scheme: string; credentials: Buffer }>;
+  acl: readonly ResolvedAclEntry[];
+  tls: ConnectionOptions | undefined;
+}
 
 /** The keys `SessionOptions` takes; anything else is refused (a misspelt key would silently keep a default). */
-export const SESSION_OPTION_KEYS = keysOf<SessionOptions>({ hosts: true, sessionTimeoutMs: true, connectTimeoutMs: true, spinDelayMs: true });
+export const SESSION_OPTION_KEYS = keysOf<SessionOptions>({
+  hosts: true,
+  sessionTimeoutMs: true,
+  connectTimeoutMs: true,
+  spinDelayMs: true,
+  auth: true,
+  acl: true,
+  tls: true,
+});
 
 /** One server of a connect string, as `net.connect` takes it (IPv6 without its brackets). */
 export interface Server {
@@ -108,5 +132,11 @@ export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSes
   if (typeof spinDelayMs !== 'number' || !Number.isFinite(spinDelayMs) || spinDelayMs < 0) {
     throw new ConfigurationError('spinDelayMs', `must be a non-negative number, got ${String(spinDelayMs)}`);
   }
-  return { hosts, sessionTimeoutMs, connectTimeoutMs, spinDelayMs };
+  const auth = resolveAuth(options.auth);
+  const acl = resolveAcl(options.acl);
+  const tls = resolveTls(options.tls);
+  if (needsIdentity(acl) && auth.length === 0 && !tls?.cert) {
+    throw new ConfigurationError('acl', 'a creator-only ACL needs an identity: set auth (e.g. digest) or a TLS client certificate (x509)');
+  }
+  return { hosts, sessionTimeoutMs, connectTimeoutMs, spinDelayMs, auth, acl, tls };
 }

@@ -4,10 +4,23 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import createDebug from 'debug';
-import { ChrootMissingError, ConnectionLossError, NoNodeError, SessionClosedError, SessionLostError, ZoosyncError } from '../errors.js';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import {
+  AuthFailedError,
+  ChrootMissingError,
+  ConnectionLossError,
+  NoAuthError,
+  NoNodeError,
+  SessionClosedError,
+  SessionLostError,
+  TlsError,
+  ZoosyncError,
+} from '../errors.js';
 import {
   client as zkClient,
   CM_STATES,
+  addAuth,
+  connectTls,
   handshakeWithChunkedWatches,
   registerManager,
   setServers,
@@ -16,6 +29,7 @@ import {
   wrapRequestCounter,
 } from './client-internals.js';
 import { parseServers } from './config.js';
+import { describeTlsFailure, type ResolvedAclEntry } from './security.js';
 import { PendingRequests } from './pending.js';
 import { forgetWatcher, type Op, type OpResult, type Stat, type WatchEvent, type Watcher, requestFor } from './requests.js';
 
@@ -36,6 +50,12 @@ export interface ConnectionOptions {
   sessionTimeoutMs: number;
   /** Random wait before cycling through the server list again (the client's spinDelay). */
   spinDelayMs: number;
+  /** Sent on every connection before any request. */
+  auth?: ReadonlyArray<{ scheme: string; credentials: Buffer }>;
+  /** The ACL of every node created without one of its own. */
+  acl?: readonly ResolvedAclEntry[];
+  /** TLS options: connect with TLS instead of plain TCP. */
+  tls?: TlsConnectionOptions | undefined;
 }
 
 let nextConnectionId = 1;
@@ -51,6 +71,11 @@ export class Connection extends EventEmitter {
   readonly hosts: string;
   private readonly client: ZkClient;
   private readonly cm: ConnectionManager;
+  private readonly acl: readonly ResolvedAclEntry[] | undefined;
+  private readonly authSchemes: string[];
+  private readonly serverCount: number;
+  /** Certificate failures in a row, over the servers: one per server means TLS cannot work. */
+  private tlsFailures = 0;
   private readonly abort = new AbortController();
   private readonly pending = new PendingRequests();
   private connectedAt = 0;
@@ -90,10 +115,15 @@ export class Connection extends EventEmitter {
     });
     this.cm = this.client.connectionManager;
     // The client's own parser splits on ':' and so cannot read `[::1]:2181`.
-    setServers(this.cm, parseServers(options.hosts));
+    const servers = parseServers(options.hosts);
+    setServers(this.cm, servers);
+    this.serverCount = servers.length;
+    this.acl = options.acl;
+    this.authSchemes = (options.auth ?? []).map((a) => a.scheme);
+    for (const { scheme, credentials } of options.auth ?? []) addAuth(this.client, scheme, credentials);
     registerManager(this, this.cm);
     wrapRequestCounter(this.cm);
-    this.hookClient();
+    this.hookClient(options.tls);
     const interval = Math.max(5, Math.min(200, Math.floor(options.sessionTimeoutMs / 30)));
     this.checkTimer = setInterval(() => this.checkLiveness(interval), interval);
     this.checkTimer.unref();
@@ -173,7 +203,7 @@ export class Connection extends EventEmitter {
     if (this.closing) return Promise.reject(new SessionClosedError());
     return new Promise((resolve, reject) => {
       const settle = this.pending.add(resolve, reject);
-      const { request, finish } = requestFor(op, this.cm);
+      const { request, finish } = requestFor(op, this.cm, this.acl);
       const queuedAt = now();
       this.cm.queue(request, (error, response) => {
         // A reply (error replies too) proves the server heard from us; the client's own failures carry none.
@@ -182,7 +212,7 @@ export class Connection extends EventEmitter {
           try {
             return finish(error, response) as OpResult<T>;
           } catch (failure) {
-            throw this.namingChroot(op, failure);
+            throw namingPermission(op, this.namingChroot(op, failure));
           }
         });
       });
@@ -295,7 +325,7 @@ export class Connection extends EventEmitter {
     this.end('lost', reason);
   }
 
-  private hookClient(): void {
+  private hookClient(tls: TlsConnectionOptions | undefined): void {
     const cm = this.cm;
     const proto = Object.getPrototypeOf(cm) as ConnectionManager;
     const withTimer = cm as ConnectionManager & { connectTimeoutHandler?: NodeJS.Timeout };
@@ -309,7 +339,9 @@ export class Connection extends EventEmitter {
       handshakeWithChunkedWatches(cm, () => proto.onSocketConnected.call(cm));
     };
     cm.connect = (): void => {
-      if (!this.killed) proto.connect.call(cm);
+      if (this.killed) return;
+      if (tls) connectTls(cm, tls, (error, server) => this.onSocketError(error, server));
+      else proto.connect.call(cm);
     };
     // A server picked after we gave up must not open a socket (and its un-unref'd connect timer).
     const findNextServer = cm.findNextServer.bind(cm);
@@ -320,11 +352,21 @@ export class Connection extends EventEmitter {
     this.client.on('connected', () => this.onConnected());
     this.client.on('disconnected', () => this.onDisconnected('connection closed'));
     this.client.on('expired', () => this.end('lost', new SessionLostError('ZooKeeper session expired')));
+    this.client.on('authenticationFailed', () => this.end('lost', new AuthFailedError(this.authSchemes, this.remoteAddress ?? this.hosts)));
+  }
+
+  /** A certificate failure on every server in turn ends the connection: retrying cannot fix a certificate. */
+  private onSocketError(error: Error & { code?: string }, server: string): void {
+    const what = describeTlsFailure(error.code, error.message);
+    if (what === undefined || this.killed) return;
+    debug('connection %d: TLS to %s failed: %s (%s)', this.id, server, what, error.code);
+    if (++this.tlsFailures >= this.serverCount) this.end('lost', new TlsError(server, error.code!, what, { cause: error }));
   }
 
   private onConnected(): void {
     if (this.killed) return;
     const first = !this.everConnected;
+    this.tlsFailures = 0;
     // The handshake that creates the session starts its clock on the server; a reconnect's does not count.
     if (first) this.contactAt = this.tcpConnectedAt;
     this.tcpConnectedAt = 0;
@@ -397,6 +439,22 @@ export class Connection extends EventEmitter {
     this.abort.abort(reason);
     this.tell('ended');
     this.safeEmit(state, reason);
+  }
+}
+
+/** Which permission a refused request lacked, and on which node ZooKeeper checked it (CREATE and DELETE: the parent). */
+function namingPermission(op: Op, failure: unknown): unknown {
+  if (!(failure instanceof NoAuthError) || failure.permission !== undefined) return failure;
+  const parent = op.path.lastIndexOf('/') > 0 ? op.path.slice(0, op.path.lastIndexOf('/')) : '/';
+  switch (op.op) {
+    case 'create':
+      return new NoAuthError(op.path, 'CREATE', parent);
+    case 'delete':
+      return new NoAuthError(op.path, 'DELETE', parent);
+    case 'setData':
+      return new NoAuthError(op.path, 'WRITE', op.path);
+    default:
+      return new NoAuthError(op.path, 'READ', op.path);
   }
 }
 

@@ -8,6 +8,7 @@ import { BadVersionError, ConnectionLossError, NodeExistsError, NoNodeError, Rel
 import { guidOf, newGuid, protectedPrefix } from '../wire/node-name.js';
 import type { Connection } from './connection.js';
 import { CreateMode } from './requests.js';
+import type { ResolvedAclEntry } from './security.js';
 
 const debug = createDebug('zoosync:session');
 
@@ -23,6 +24,8 @@ export interface CreatedNode {
 export interface MkdirpOptions {
   /** Create them as ZooKeeper container nodes, which the server removes once empty (3.5+). */
   container?: boolean;
+  /** Their ACL; default the session's. */
+  acl?: readonly ResolvedAclEntry[] | undefined;
 }
 
 /** ZooKeeper's UNIMPLEMENTED: what a 3.4 server answers to createContainer (and then drops the connection). */
@@ -38,26 +41,27 @@ const hostsWithoutContainers = new Set<string>();
  * persistent ones, for good on that connect string, on a server that predates them (3.4).
  */
 export async function mkdirp(conn: Connection, path: string, options: MkdirpOptions = {}): Promise<void> {
-  if (!options.container || hostsWithoutContainers.has(conn.hosts)) return createChain(conn, path, CreateMode.PERSISTENT);
+  const acl = options.acl;
+  if (!options.container || hostsWithoutContainers.has(conn.hosts)) return createChain(conn, path, CreateMode.PERSISTENT, acl);
   try {
-    await createChain(conn, path, CreateMode.CONTAINER);
+    await createChain(conn, path, CreateMode.CONTAINER, acl);
   } catch (error) {
     if (!(error instanceof ZooKeeperError && error.zkCode === UNIMPLEMENTED)) throw error;
     hostsWithoutContainers.add(conn.hosts);
     debug('%s has no container nodes (ZooKeeper 3.4?): creating persistent parents', conn.hosts);
-    await createChainAfterUnimplemented(conn, path);
+    await createChainAfterUnimplemented(conn, path, acl);
   }
 }
 
 /** Creates the missing nodes of `path` in one pipelined round trip (answered in order); an UNIMPLEMENTED reply wins over later losses. */
-async function createChain(conn: Connection, path: string, mode: number): Promise<void> {
+async function createChain(conn: Connection, path: string, mode: number, acl?: readonly ResolvedAclEntry[]): Promise<void> {
   let at = '';
   const creates = path
     .split('/')
     .slice(1)
     .map((part) => {
       at += `/${part}`;
-      return conn.request({ op: 'create', path: at, mode }).then(
+      return conn.request({ op: 'create', path: at, mode, ...(acl ? { acl } : {}) }).then(
         () => undefined,
         (error: unknown) => {
           if (!(error instanceof NodeExistsError)) throw error;
@@ -70,10 +74,10 @@ async function createChain(conn: Connection, path: string, mode: number): Promis
 }
 
 /** The persistent retry after UNIMPLEMENTED: a 3.4 server closes the connection right after that reply, so ride out the loss. */
-async function createChainAfterUnimplemented(conn: Connection, path: string): Promise<void> {
+async function createChainAfterUnimplemented(conn: Connection, path: string, acl?: readonly ResolvedAclEntry[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await createChain(conn, path, CreateMode.PERSISTENT);
+      return await createChain(conn, path, CreateMode.PERSISTENT, acl);
     } catch (error) {
       if (!(error instanceof ConnectionLossError) || attempt >= 3) throw error;
       await conn.waitConnected(conn.sessionTimeoutMs);
@@ -89,6 +93,8 @@ export interface ProtectedCreateOptions {
   deadline?: number;
   /** Once aborted, likewise: recover what may exist, create nothing new. */
   signal?: AbortSignal;
+  /** The ACL of the node and of any parent made; default the session's. */
+  acl?: readonly ResolvedAclEntry[] | undefined;
 }
 
 /**
@@ -110,7 +116,7 @@ export async function createProtectedSequential(
     options.signal?.aborted === true || (options.deadline !== undefined && performance.now() >= options.deadline);
   for (let attempt = 0; ; attempt++) {
     const [created, listed] = conn.batch(() => [
-      conn.request({ op: 'create', path: base, data, mode }),
+      conn.request({ op: 'create', path: base, data, mode, ...(options.acl ? { acl: options.acl } : {}) }),
       conn.request({ op: 'getChildren', path: parent }),
     ] as const);
     listed.catch(() => undefined);
@@ -120,7 +126,7 @@ export async function createProtectedSequential(
       return { node: { path, name, guid, czxid: zxid }, children: await listed };
     } catch (error) {
       if (error instanceof NoNodeError && attempt < 5) {
-        await mkdirp(conn, parent, options.parents);
+        await mkdirp(conn, parent, { ...options.parents, acl: options.acl });
         continue;
       }
       if (!(error instanceof ConnectionLossError)) throw error;

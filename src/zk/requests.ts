@@ -14,6 +14,8 @@ import {
   jute,
   longToBigInt,
   OPEN_ACL,
+  aclRecords,
+  type AclEntryLike,
   withSerializedOpCode,
 } from './client-internals.js';
 
@@ -52,7 +54,7 @@ export const CreateMode = {
 
 /** A request. */
 export type Op =
-  | { op: 'create'; path: string; data?: Buffer; mode: number }
+  | { op: 'create'; path: string; data?: Buffer; mode: number; acl?: readonly AclEntryLike[] }
   | { op: 'delete'; path: string; version?: number }
   | { op: 'exists'; path: string; watch?: Watcher }
   | { op: 'getData'; path: string; watch?: Watcher }
@@ -132,18 +134,18 @@ function header(type: number | undefined): unknown {
   return h;
 }
 
-function createRecord(path: string, data: Buffer | undefined, mode: number): unknown {
+function createRecord(path: string, data: Buffer | undefined, mode: number, acl: readonly AclEntryLike[] | undefined): unknown {
   const r = new P.CreateRequest!();
   r.path = path;
   r.data = data ?? Buffer.alloc(0);
-  r.acl = OPEN_ACL;
+  r.acl = acl === undefined ? OPEN_ACL : aclRecords(acl);
   r.flags = mode;
   return r;
 }
 
 /** A create, or with mode CONTAINER a createContainer (queued as a create, so its reply parses as one). */
-function createRequest(path: string, data: Buffer | undefined, mode: number): unknown {
-  const request = new jute.Request(header(OP.CREATE), createRecord(path, data, mode));
+function createRequest(path: string, data: Buffer | undefined, mode: number, acl: readonly AclEntryLike[] | undefined): unknown {
+  const request = new jute.Request(header(OP.CREATE), createRecord(path, data, mode, acl));
   return mode === CreateMode.CONTAINER ? withSerializedOpCode(request, CREATE_CONTAINER_OP) : request;
 }
 
@@ -156,15 +158,15 @@ function pathRecord(type: string, path: string, extra: Record<string, unknown>):
 
 type Finish = (error: Parameters<QueueCallback>[0], response: JuteResponse | undefined) => unknown;
 
-/** Encodes a request for the client's queue, with the function that decodes its reply. */
-export function requestFor(op: Op, cm: ConnectionManager): { request: unknown; finish: Finish } {
+/** Encodes a request for the client's queue, with the function that decodes its reply; a create without an ACL gets `defaultAcl`. */
+export function requestFor(op: Op, cm: ConnectionManager, defaultAcl?: readonly AclEntryLike[]): { request: unknown; finish: Finish } {
   const fail = (error: { code?: number }, path?: string): never => {
     throw errorFromZkCode(error.code ?? -1, path);
   };
   switch (op.op) {
     case 'create':
       return {
-        request: createRequest(op.path, op.data, op.mode),
+        request: createRequest(op.path, op.data, op.mode, op.acl ?? defaultAcl),
         finish: (e, r) => (e ? fail(e, op.path) : { path: r!.payload.path as string, zxid: longToBigInt(r!.header.zxid) }),
       };
     case 'delete':

@@ -4,7 +4,7 @@
  * ZooKeeper session for later calls once the old one is lost (etcd's `concurrency.Session` role).
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { ConnectTimeoutError, SessionClosedError, SessionLostError, type ZoosyncError } from '../errors.js';
+import { AuthFailedError, ConnectTimeoutError, SessionClosedError, SessionLostError, TlsError, type ZoosyncError } from '../errors.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './config.js';
 import { Connection } from './connection.js';
 import type { Op, OpResult } from './requests.js';
@@ -66,7 +66,8 @@ export class Session extends EventEmitter {
         return c;
       } catch (error) {
         if (error instanceof SessionLostError && deadline - performance.now() > 0) continue;
-        if (error instanceof SessionLostError || error instanceof SessionClosedError) throw error;
+        // Neither a refused authentication nor a refused certificate gets better by waiting.
+        if (error instanceof SessionLostError || error instanceof SessionClosedError || error instanceof AuthFailedError || error instanceof TlsError) throw error;
         if (c.sessionId === undefined) {
           c.destroy(new ConnectTimeoutError(this.options.hosts, this.options.connectTimeoutMs));
           throw new ConnectTimeoutError(this.options.hosts, this.options.connectTimeoutMs, { cause: error });

@@ -334,7 +334,7 @@ test('unknown lock option keys are refused, naming the key and the nearest known
         [{ holdFor: 30_000 }, 'options.holdFor', /did you mean holdForMs\?$/],
         [{ waitForMS: undefined }, 'options.waitForMS', /did you mean waitForMs\?$/],
         [{ signl: new AbortController().signal }, 'options.signl', /did you mean signal\?$/],
-        [{ retries: 3 }, 'options.retries', /the known options are waitForMs, holdForMs, signal, session$/],
+        [{ retries: 3 }, 'options.retries', /the known options are waitForMs, holdForMs, signal, session, acl$/],
       ];
       for (const [name, lock] of LOCK_FUNCTIONS) {
         await t.test(name, async () => {
@@ -371,9 +371,10 @@ test('unknown reservation option keys are refused before any I/O', async (t) => 
         [{ session: live, signal: undefined }, 'options.signal', /the known options are session$/],
       ];
       for (const [options, argument, message] of cases) {
+        // reservation() also takes an acl; anonymousRelease() only a session.
         assert.throws(
           () => reservation('/items', 'ok', options as { session?: Session }),
-          (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument && message.test(e.message),
+          (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument && new RegExp(message.source.replace('are session$', 'are session, acl$')).test(e.message),
         );
         await rejectsNaming(() => anonymousRelease('/items', 'ok', options as { session?: Session }), argument, InvalidArgumentError, message);
         await rejectsNaming(() => anonymousRelease('/items', 'ok', { ...options, session: dead } as { session?: Session }), argument, InvalidArgumentError, message);

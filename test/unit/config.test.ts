@@ -80,7 +80,7 @@ test('setServers replaces the list node-zookeeper-client parsed (it read "[::1]:
 });
 
 test('resolveSessionOptions refuses unknown keys with a ConfigurationError naming the key and the nearest', () => {
-  assert.deepEqual([...SESSION_OPTION_KEYS].sort(), ['connectTimeoutMs', 'hosts', 'sessionTimeoutMs', 'spinDelayMs']);
+  assert.deepEqual([...SESSION_OPTION_KEYS].sort(), ['acl', 'auth', 'connectTimeoutMs', 'hosts', 'sessionTimeoutMs', 'spinDelayMs', 'tls']);
   assert.throws(
     () => resolveSessionOptions({ hosts: 'a:1', sesionTimeoutMs: 5000 } as never),
     isConfig('options.sesionTimeoutMs', /^options\.sesionTimeoutMs: unknown option; did you mean sessionTimeoutMs\?$/),
