@@ -95,9 +95,19 @@ function clientWatcher(watch: Watcher, forgettable = true): (event: ClientEvent)
 }
 
 const adapters = new WeakMap<Watcher, (event: ClientEvent) => void>();
+/** Watchers given up on: one whose request is still in flight must not be registered when its reply comes. */
+const forgotten = new WeakSet<Watcher>();
 
-/** Removes a data or existence watcher that has not fired from the client's registry (the server's one-shot watch stays, harmlessly). */
+/** True if `watch` should go into the client's registry with its request's reply. */
+const wanted = (watch: Watcher | undefined): watch is Watcher => watch !== undefined && !forgotten.has(watch);
+
+/**
+ * Removes a data or existence watcher that has not fired from the client's registry (the server's
+ * one-shot watch stays, harmlessly), or keeps it from being registered if its request has not
+ * been answered yet.
+ */
 export function forgetWatcher(cm: ConnectionManager, path: string, watch: Watcher): void {
+  forgotten.add(watch);
   const adapted = adapters.get(watch);
   if (!adapted) return;
   const registry = cm.watcherManager;
@@ -188,7 +198,7 @@ export function requestFor(op: Op, cm: ConnectionManager, defaultAcl?: readonly 
         finish: (e, r) => {
           if (e && e.code !== -101) return fail(e, op.path);
           const exists = !e;
-          if (op.watch) {
+          if (wanted(op.watch)) {
             const cb = clientWatcher(op.watch);
             if (exists) cm.registerDataWatcher(op.path, cb);
             else cm.registerExistenceWatcher(op.path, cb);
@@ -201,7 +211,7 @@ export function requestFor(op: Op, cm: ConnectionManager, defaultAcl?: readonly 
         request: new jute.Request(header(OP.GET_DATA), pathRecord('GetDataRequest', op.path, { watch: op.watch !== undefined })),
         finish: (e, r) => {
           if (e) return fail(e, op.path);
-          if (op.watch) {
+          if (wanted(op.watch)) {
             cm.registerDataWatcher(op.path, clientWatcher(op.watch));
           }
           return { data: (r!.payload.data as Buffer | null) ?? Buffer.alloc(0), stat: statOf(r!.payload.stat) };
