@@ -150,6 +150,9 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
   /** Pushes the lease deadline to now + `holdForMs`; rejects with the signal's reason if the lock is no longer held. */
   async extend(holdForMs: number): Promise<void> {
     leaseMs(holdForMs, 'holdForMs', this.minHoldForMs);
+    // By the clock, not only by our timers: after an event-loop stall past the deadline, an
+    // extend must not revive a lease a contender may already have reaped.
+    this.checkClock();
     if (this.endReason) throw this.signal.reason;
     const deadline = Date.now() + holdForMs;
     const data = encodeGoTime(deadline);

@@ -9,6 +9,7 @@ import createDebug from 'debug';
 import {
   ChrootMissingError,
   ConnectTimeoutError,
+  LockExpiredError,
   LockLostError,
   LockTimeoutError,
   regionLeader,
@@ -19,6 +20,7 @@ import {
 } from '../../src/index.js';
 import { leaderSnapshot } from '../../src/sync.js';
 import { decodeGoTime, encodeGoTime } from '../../src/wire/go-time.js';
+import { requestCounter } from '../../src/zk/client-internals.js';
 import { connectBare, freePorts, sharedServer, sleep, startProxy, stopAll, uniqueId, waitFor, within } from '../harness/index.js';
 import { recordWakes, testEnv } from '../harness/zoosync-fixture.js';
 
@@ -330,6 +332,31 @@ test('the leader recipe logs under zoosync:leader, not zoosync:lock', async (t) 
     createDebug.log = previousLog;
     createDebug.disable();
     if (previous) createDebug.enable(previous);
+    await env.finish();
+  }
+});
+
+test('extend() after an event-loop stall past the lease refuses by the clock and writes nothing', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  const bare = await connectBare(connectString);
+  try {
+    const s = env.session();
+    const lock = await regionTimedLock(uniqueId('stalled'), { session: s, holdForMs: 1000 });
+    const conn = await s.connection();
+    // A synchronous stall: no timer of ours runs until it ends.
+    const until = Date.now() + 1100;
+    while (Date.now() < until) {
+      /* stall */
+    }
+    const sentBefore = requestCounter(conn);
+    const extending = lock.extend(5000);
+    extending.catch(() => undefined);
+    assert.equal(requestCounter(conn), sentBefore, 'extend sent no write for a lease already past');
+    await assert.rejects(extending, (e: unknown) => e instanceof LockExpiredError);
+    await lock.unlock();
+  } finally {
+    bare.close();
     await env.finish();
   }
 });
