@@ -69,3 +69,11 @@ export type {
   ZoosyncConfig,
   ZoosyncErrorOptions,
 } from './sync.js';
+
+// multi-lock (issue 11)
+export { MAX_MULTI_LOCK_IDS, regionMultiLock } from './sync.js';
+export type { MultiLock, MultiLockOptions } from './sync.js';
+
+// withLock and lead (issue 11)
+export { lead, LeaderWorkOverrunError, withLock } from './sync.js';
+export type { LeadOptions, LockContext, WithLockOptions } from './sync.js';

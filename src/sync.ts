@@ -13,7 +13,7 @@ import { keysOf, leaseMs, optionalAcl, optionalSession, optionalSignal, optionsB
 import type { AclOption } from './zk/security.js';
 import { checkBytes, idToString, MAX_PATH_BYTES, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
 import { Session } from './zk/session.js';
-import { campaign, cleanupRegionLeaders, type Leader } from './recipes/leader.js';
+import { campaign, cleanupRegionLeaders, leaderData, type Leader } from './recipes/leader.js';
 import { gatedCampaign, type ChangeSource } from './recipes/global-leader.js';
 import { observe, snapshot, type ElectionSnapshot } from './recipes/observe.js';
 import { installShutdownHandlers } from './shutdown.js';
@@ -194,16 +194,19 @@ export interface LeaderOptions {
   session?: Session;
   /** The ACL of our election node (and any parent made) instead of the session's. */
   acl?: AclOption;
+  /** What to publish in our election node (where to reach this leader): at most 16 KiB. Default empty, as Go's participants have. */
+  data?: string | Uint8Array;
 }
 
-const LEADER_OPTION_KEYS = keysOf<LeaderOptions>({ signal: true, session: true, acl: true });
+const LEADER_OPTION_KEYS = keysOf<LeaderOptions>({ signal: true, session: true, acl: true, data: true });
 
 function leaderArguments(id: string | Uint8Array, options: LeaderOptions | undefined, allowed: readonly string[]) {
   const o = optionsBag(options, allowed);
   const signal = optionalSignal(o.signal, 'options.signal');
   const session = optionalSession(o.session, 'options.session');
   const path = regionLeaderPath(id);
-  return { id: idToString(id), path, signal, session, acl: o.acl };
+  const data = o.data === undefined ? undefined : leaderData(o.data, 'options.data');
+  return { id: idToString(id), path, signal, session, acl: o.acl, data };
 }
 
 /** Resolves once elected leader of `id` within the region (Go `RegionLeader`); see `Leader` for how it ends. */
@@ -211,7 +214,7 @@ export async function regionLeader(id: string | Uint8Array, options?: LeaderOpti
   const a = leaderArguments(id, options, LEADER_OPTION_KEYS);
   a.signal?.throwIfAborted();
   const session = a.session ?? defaultSession();
-  return campaign(session, a.id, a.path, a.signal, optionalAcl(a.acl, 'options.acl', session));
+  return campaign(session, a.id, a.path, a.signal, optionalAcl(a.acl, 'options.acl', session), a.data);
 }
 
 /** Options of `globalLeader`. */
@@ -224,7 +227,15 @@ export interface GlobalLeaderOptions extends LeaderOptions {
   changes?: ChangeSource;
 }
 
-const GLOBAL_LEADER_OPTION_KEYS = keysOf<GlobalLeaderOptions>({ isLeaderRegion: true, recheckMs: true, changes: true, signal: true, session: true, acl: true });
+const GLOBAL_LEADER_OPTION_KEYS = keysOf<GlobalLeaderOptions>({
+  isLeaderRegion: true,
+  recheckMs: true,
+  changes: true,
+  signal: true,
+  session: true,
+  acl: true,
+  data: true,
+});
 
 /** Campaigns for `id` only while `isLeaderRegion()` says this region leads; rescinds when it stops (Go `NewGlobalLeader`). */
 export async function globalLeader(id: string | Uint8Array, options: GlobalLeaderOptions): Promise<Leader> {
@@ -239,7 +250,7 @@ export async function globalLeader(id: string | Uint8Array, options: GlobalLeade
   const session = a.session ?? defaultSession();
   const acl = optionalAcl(a.acl, 'options.acl', session);
   return gatedCampaign({ isLeaderRegion: o.isLeaderRegion, recheckMs, changes, signal: a.signal }, (signal) =>
-    campaign(session, a.id, a.path, signal, acl),
+    campaign(session, a.id, a.path, signal, acl, a.data),
   );
 }
 
@@ -250,7 +261,7 @@ export async function leaderSnapshot(id: string | Uint8Array, options?: SessionO
 }
 
 /** Options of `observeLeader`. */
-export type ObserveOptions = Omit<LeaderOptions, 'acl'>;
+export type ObserveOptions = Omit<LeaderOptions, 'acl' | 'data'>;
 
 const OBSERVE_OPTION_KEYS = keysOf<ObserveOptions>({ signal: true, session: true });
 
@@ -258,4 +269,85 @@ const OBSERVE_OPTION_KEYS = keysOf<ObserveOptions>({ signal: true, session: true
 export function observeLeader(id: string | Uint8Array, options?: ObserveOptions): AsyncGenerator<ElectionSnapshot> {
   const a = leaderArguments(id, options, OBSERVE_OPTION_KEYS);
   return observe(a.session ?? defaultSession(), a.path, a.signal);
+}
+
+// multi-lock (issue 11)
+import { acquireMultiLock, multiLockPaths, type MultiLock } from './recipes/multi-lock.js';
+export { MAX_MULTI_LOCK_IDS } from './recipes/multi-lock.js';
+export type { MultiLock } from './recipes/multi-lock.js';
+
+/** Options of `regionMultiLock`: `regionTimedLock`'s, with one `waitForMs` for the whole set (ports Curator's InterProcessMultiLock). */
+export type MultiLockOptions = LockOptions;
+
+/** Acquires the region locks on all of `ids` (1 to 64, no two naming one lock) or none, in one global order so overlapping sets never deadlock (ports Curator's InterProcessMultiLock). */
+export async function regionMultiLock(ids: ReadonlyArray<string | Uint8Array>, options?: MultiLockOptions): Promise<MultiLock> {
+  const args = lockArguments(options, REGION_LOCK_DEFAULTS);
+  const paths = multiLockPaths(ids, regionLockNamespace());
+  args.signal?.throwIfAborted();
+  const session = args.explicitSession ?? defaultSession();
+  return acquireMultiLock({ ...args, session, paths, acl: optionalAcl(args.acl, 'options.acl', session) });
+}
+
+// withLock and lead (issue 11)
+import { LeaderWorkOverrunError, runLead } from './recipes/lead.js';
+import { runWithLock, type LockContext } from './recipes/with-lock.js';
+export { LeaderWorkOverrunError } from './recipes/lead.js';
+export type { LockContext } from './recipes/with-lock.js';
+
+/** Options of `withLock`: `regionTimedLock`'s, and a limit on renewals. */
+export interface WithLockOptions extends LockOptions {
+  /**
+   * Renewals never push the lease past this long after acquisition: the lock then runs out and
+   * `signal` aborts with `LockExpiredError`, between `maxHoldMs` minus the 1 s minimum lease and
+   * `maxHoldMs` after acquisition. At least `holdForMs`. Default: renew for as long as `fn` runs.
+   */
+  maxHoldMs?: number;
+}
+
+const WITH_LOCK_OPTION_KEYS = keysOf<WithLockOptions>({ waitForMs: true, holdForMs: true, signal: true, session: true, acl: true, maxHoldMs: true });
+
+/** Runs `fn` holding the region lock on `id`, renewing the lease while it runs, always unlocking; resolves with its value (kazoo `with Lock()`, etcd3 `lock().do()`). */
+export async function withLock<T>(id: string | Uint8Array, fn: (context: LockContext) => T | PromiseLike<T>, options?: WithLockOptions): Promise<T> {
+  const { maxHoldMs, ...lockOptions } = optionsBag(options, WITH_LOCK_OPTION_KEYS);
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  const args = lockArguments(lockOptions, REGION_LOCK_DEFAULTS);
+  regionLockPath(regionLockNamespace(), id);
+  const max = maxHoldMs === undefined ? undefined : waitMs(maxHoldMs, 'options.maxHoldMs');
+  if (max !== undefined && max < args.holdForMs) {
+    throw new InvalidArgumentError('options.maxHoldMs', `must be at least options.holdForMs (${args.holdForMs} ms), got ${max}`);
+  }
+  const renewal = { holdForMs: args.holdForMs, minHoldForMs: args.minHoldForMs, maxHoldMs: max, signal: args.signal };
+  return runWithLock(() => regionTimedLock(id, lockOptions), fn, renewal);
+}
+
+/** Options of `lead`. */
+export interface LeadOptions extends Pick<LeaderOptions, 'session' | 'acl' | 'data'> {
+  /** Stops `lead`: a pending campaign is withdrawn, a term is rescinded at once. Without it, `lead` runs for as long as the process does. */
+  signal?: AbortSignal;
+  /** Hears what `fn` threw (and `LeaderWorkOverrunError`); `lead` campaigns again after a backoff. Throwing from it stops `lead`, which rejects with that. Default: log to `zoosync:leader`. */
+  onError?: (error: unknown) => void;
+  /** How long, after a term ends, to wait for `fn` to return before campaigning again (or resolving) without it. Default 10000. */
+  graceMs?: number;
+}
+
+const LEAD_OPTION_KEYS = keysOf<LeadOptions>({ signal: true, session: true, acl: true, data: true, onError: true, graceMs: true });
+
+/** Leads `id` term after term (campaign, `await fn(leader)`, rescind, again) until `options.signal` aborts (Curator `LeaderSelector` with `autoRequeue`, kazoo `Election.run`). */
+export async function lead(id: string | Uint8Array, fn: (leader: Leader) => unknown, options?: LeadOptions): Promise<void> {
+  const o = optionsBag(options, LEAD_OPTION_KEYS);
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (o.onError !== undefined && typeof o.onError !== 'function') throw new InvalidArgumentError('options.onError', 'must be a function');
+  const graceMs = waitMs(o.graceMs ?? 10_000, 'options.graceMs');
+  const signal = optionalSignal(o.signal, 'options.signal');
+  const session = optionalSession(o.session, 'options.session');
+  regionLeaderPath(id);
+  optionalAcl(o.acl, 'options.acl', session ?? defaultSession());
+  const data = o.data === undefined ? undefined : leaderData(o.data, 'options.data');
+  return runLead(fn, {
+    id: idToString(id),
+    graceMs,
+    onError: o.onError,
+    signal,
+    campaign: (s) => regionLeader(id, { session, acl: o.acl, signal: s, ...(data === undefined ? {} : { data }) }),
+  });
 }

@@ -58,6 +58,8 @@ export interface ContendOptions {
   log?: Debugger;
   /** The ACL of our node and of any parent made; default the session's. */
   acl?: readonly ResolvedAclEntry[] | undefined;
+  /** Our node's data for recipes without a lease (a leader's published data). */
+  data?: Buffer | undefined;
 }
 
 /** A won position: the connection it lives on, our node, its data and the guard watching it. */
@@ -85,7 +87,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
   const boundStart = opts.waitForMs !== 0;
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
-    let data = opts.lease?.initialData() ?? Buffer.alloc(0);
+    let data = opts.lease?.initialData() ?? opts.data ?? Buffer.alloc(0);
     let conn: Connection | undefined;
     let created: { node: CreatedNode; children: string[] };
     let guard: NodeGuard;

@@ -6,7 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
+import { InvalidArgumentError, LeadershipEndedError, SessionClosedError, type RescindReason } from '../errors.js';
 import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { releaseOwnNode } from '../zk/protected-create.js';
 import type { ResolvedAclEntry } from '../zk/security.js';
@@ -31,6 +31,19 @@ export function backoffMs(attempt: number, initialMs = 50, capMs = 5000): number
 
 const live = new Set<Leader>();
 
+/** The most a leader may publish in its node: well under the server's 1 MiB packet limit. */
+export const MAX_LEADER_DATA_BYTES = 16 * 1024;
+
+/** Checks leader data (a string as UTF-8, or bytes) before any I/O. */
+export function leaderData(value: unknown, argument: string): Buffer {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new InvalidArgumentError(argument, 'must be a string or bytes');
+  const bytes = Buffer.from(value);
+  if (bytes.length > MAX_LEADER_DATA_BYTES) {
+    throw new InvalidArgumentError(argument, `must be at most ${MAX_LEADER_DATA_BYTES} bytes, got ${bytes.length} bytes`);
+  }
+  return bytes;
+}
+
 /** Campaigns under `parent` until elected; the signal aborts the campaign and removes our node. */
 export async function campaign(
   session: Session,
@@ -38,6 +51,7 @@ export async function campaign(
   parent: string,
   signal?: AbortSignal,
   acl?: readonly ResolvedAclEntry[],
+  data?: Buffer,
 ): Promise<Leader> {
   const pos = await contend({
     session,
@@ -48,6 +62,7 @@ export async function campaign(
     log: debug,
     containerParents: true,
     acl,
+    data,
     retryDelayMs: (attempt) => backoffMs(attempt),
   });
   return new Leader(id, pos);
@@ -119,6 +134,22 @@ export class Leader extends EventEmitter implements AsyncDisposable, ConnectionH
   rescind(): Promise<void> {
     this.end('resigned');
     return this.released!;
+  }
+
+  /**
+   * Publishes `data` in our election node while we lead (etcd's `Proclaim`): where to reach the
+   * leader, what it serves. Rejects with the signal's reason once leadership has ended.
+   */
+  async proclaim(data: string | Uint8Array): Promise<void> {
+    const bytes = leaderData(data, 'data');
+    if (!this.isLeader) throw this.abort.signal.reason;
+    this.guard.expect(bytes);
+    try {
+      await this.conn.request({ op: 'setData', path: this.path, data: bytes });
+    } catch (error) {
+      throw this.released ? this.abort.signal.reason : error;
+    }
+    if (this.released) throw this.abort.signal.reason;
   }
 
   /** `await using leader = await regionLeader(...)` rescinds at the end of the block. */

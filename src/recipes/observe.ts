@@ -18,10 +18,13 @@ export interface Participant {
   czxid: bigint;
   /** The protected-create guid, if the node has one. */
   guid: string | undefined;
+  /** What the participant published (`regionLeader({ data })`, `proclaim`); empty for Go's. */
+  data: Buffer;
 }
 
-/** An election's state: the leader (the lowest node) and everyone in order. */
+/** An election's state: `led` with its leader (the lowest node), or `no-leader`; everyone in order. */
 export interface ElectionSnapshot {
+  state: 'led' | 'no-leader';
   leader: Participant | undefined;
   participants: Participant[];
 }
@@ -35,14 +38,23 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
   } catch (error) {
     if (!(error instanceof NoNodeError)) throw error;
     if (watch) await conn.request({ op: 'exists', path: parent, watch: () => watch() });
-    return { leader: undefined, participants: [] };
+    return { state: 'no-leader', leader: undefined, participants: [] };
   }
   const sorted = sortContenders(names);
-  const stats = await Promise.all(sorted.map((name) => conn.request({ op: 'exists', path: `${parent}/${name}` })));
+  // The first one's data is watched too: a leader that proclaims something new is a change.
+  const nodes = await Promise.all(
+    sorted.map((name, i) =>
+      conn.request({ op: 'getData', path: `${parent}/${name}`, ...(watch && i === 0 ? { watch: () => watch() } : {}) }).catch((error: unknown) => {
+        if (error instanceof NoNodeError) return undefined;
+        throw error;
+      }),
+    ),
+  );
   const participants: Participant[] = [];
   sorted.forEach((name, i) => {
-    const stat = stats[i];
-    if (!stat) return;
+    const node = nodes[i];
+    if (!node) return;
+    const stat = node.stat;
     participants.push({
       name,
       path: `${parent}/${name}`,
@@ -50,9 +62,11 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
       sessionId: BigInt.asUintN(64, stat.ephemeralOwner).toString(16).padStart(16, '0'),
       czxid: stat.czxid,
       guid: guidOf(name),
+      data: node.data,
     });
   });
-  return { leader: participants[0], participants };
+  const leader = participants[0];
+  return { state: leader === undefined ? 'no-leader' : 'led', leader, participants };
 }
 
 /** Yields a snapshot now and again after every change, riding out outages, until `signal` aborts. */

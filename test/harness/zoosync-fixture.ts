@@ -5,9 +5,9 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { TestContext } from 'node:test';
-import { Session } from '../../src/index.js';
+import { NoNodeError, Session } from '../../src/index.js';
 import type { SessionOptions } from '../../src/index.js';
-import { assertNoNodesLeft, zkTestRoot } from './fixtures.js';
+import { assertNoNodesLeft, waitFor, zkTestRoot } from './fixtures.js';
 import { withBareClient } from './zk-client.js';
 
 /** What a test works with. */
@@ -58,6 +58,21 @@ export async function removeTreeAs(session: Session, path: string): Promise<void
     await removeTreeAs(session, p);
     await session.request({ op: 'delete', path: p }).catch(() => undefined);
   }
+}
+
+/** Children of a node (a lock parent) as seen by `session`, sorted; [] when it is absent. */
+export async function childrenOf(session: Session, parent: string): Promise<string[]> {
+  try {
+    return (await session.request({ op: 'getChildren', path: parent })).sort();
+  } catch (error) {
+    if (error instanceof NoNodeError) return [];
+    throw error;
+  }
+}
+
+/** Resolves once `parent` has exactly `n` children (20 s at most). */
+export async function untilChildren(session: Session, parent: string, n: number): Promise<void> {
+  await waitFor(async () => (await childrenOf(session, parent)).length === n, { timeoutMs: 20_000, message: `${parent} to have ${n} children` });
 }
 
 /** One `zoosync:contender.wake` event: a waiter woke, and why. */

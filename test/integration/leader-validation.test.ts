@@ -164,7 +164,7 @@ test('unknown option keys are refused by every leader function, naming the neare
     const cases: Array<[string, () => Promise<unknown> | unknown, string, RegExp]> = [
       ['regionLeader signl', () => regionLeader('ok', loose({ session: closed, signl: signal })), 'options.signl', /^options\.signl: unknown option; did you mean signal\?$/],
       ['regionLeader sesion', () => regionLeader('ok', loose({ sesion: closed })), 'options.sesion', /did you mean session\?$/],
-      ['regionLeader undefined timeoutMs', () => regionLeader('ok', loose({ session: closed, timeoutMs: undefined })), 'options.timeoutMs', /the known options are signal, session, acl$/],
+      ['regionLeader undefined timeoutMs', () => regionLeader('ok', loose({ session: closed, timeoutMs: undefined })), 'options.timeoutMs', /the known options are signal, session, acl, data$/],
       ['globalLeader isLeaderregion', () => globalLeader('ok', loose({ session: closed, isLeaderregion: yes })), 'options.isLeaderregion', /did you mean isLeaderRegion\?$/],
       ['globalLeader recheck', () => globalLeader('ok', loose({ session: closed, isLeaderRegion: yes, recheck: 100 })), 'options.recheck', /did you mean recheckMs\?$/],
       ['globalLeader change', () => globalLeader('ok', loose({ session: closed, isLeaderRegion: yes, change: new EventTarget() })), 'options.change', /did you mean changes\?$/],

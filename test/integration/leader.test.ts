@@ -523,7 +523,7 @@ test('leaderSnapshot lists the leader and the waiting contenders in order', asyn
   try {
     const id = uniqueId('snapshot');
     const s = env.session({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
-    assert.deepEqual(await leaderSnapshot(id, { session: s }), { leader: undefined, participants: [] });
+    assert.deepEqual(await leaderSnapshot(id, { session: s }), { state: 'no-leader', leader: undefined, participants: [] });
     const sessions = [0, 1, 2].map(() => env.session({ sessionTimeoutMs: SESSION_TIMEOUT_MS }));
     const leader = await regionLeader(id, { session: sessions[0] });
     const waiting: Array<Promise<Leader>> = [];

@@ -14,30 +14,14 @@ import {
 } from '../../src/index.js';
 import { reaperFor } from '../../src/recipes/reaper.js';
 import { sharedServer, stopAll, waitFor } from '../harness/index.js';
-import { recordWakes, testEnv } from '../harness/zoosync-fixture.js';
+import { childrenOf, recordWakes, testEnv, untilChildren } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
 const PARENT = (id: string): string => `/sync/regionlock/${id}`;
 const LONG = { waitForMs: 30_000, holdForMs: 30_000 } as const;
 
-/** Children of a lock parent as seen by `session` ([] when the parent is absent). */
-async function children(session: Session, parent: string): Promise<string[]> {
-  try {
-    return (await session.request({ op: 'getChildren', path: parent })).sort();
-  } catch (error) {
-    if (error instanceof NoNodeError) return [];
-    throw error;
-  }
-}
-
-/** Resolves once `parent` has exactly `n` children. */
-async function untilChildren(session: Session, parent: string, n: number): Promise<void> {
-  await waitFor(async () => (await children(session, parent)).length === n, {
-    timeoutMs: 20_000,
-    message: `${parent} to have ${n} children`,
-  });
-}
+const children = childrenOf;
 
 
 test('acquire and unlock on a real server', async (t) => {
