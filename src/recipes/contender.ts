@@ -4,7 +4,7 @@
  * and always remove our own node when the wait ends without holding.
  */
 import { channel } from 'node:diagnostics_channel';
-import createDebug, { type Debugger } from 'debug';
+import createDebug from 'debug';
 import {
   BadVersionError,
   ConnectionLossError,
@@ -23,6 +23,9 @@ import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 import { NodeGuard, type GuardEnd } from './node-guard.js';
 import { waitFirst } from './wait.js';
+
+/** A `debug` logger, typed structurally so the published .d.ts files need no `@types/debug`. */
+type Debugger = (formatter: unknown, ...args: unknown[]) => void;
 
 const debug = createDebug('zoosync:lock');
 /** Published each time a waiter wakes; `cause` says why (the herd check counts these). */
