@@ -7,6 +7,7 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lead, leaderSnapshot, Session } from '../../../src/index.js';
+import { now } from './ipc.js';
 
 interface Config {
   hosts: string;
@@ -16,7 +17,6 @@ interface Config {
 }
 
 const config = JSON.parse(process.env.LEAD_WORKER ?? '{}') as Config;
-const now = (): number => performance.timeOrigin + performance.now();
 const send = (msg: Record<string, unknown>): void => void process.send?.({ pid: process.pid, t: now(), ...msg });
 /** Sends and resolves once the message is handed to the channel (before we disconnect). */
 const flush = (msg: Record<string, unknown>): Promise<void> =>

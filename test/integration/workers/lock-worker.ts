@@ -10,29 +10,13 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { regionTimedLock, Session } from '../../../src/index.js';
 
-const now = (): number => performance.timeOrigin + performance.now();
-
-function report(message: unknown): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) {
-      process.stdout.write(`${JSON.stringify(message)}\n`);
-      resolve();
-      return;
-    }
-    process.send(message, () => resolve());
-  });
-}
+import { now, readyThenGo, report } from './ipc.js';
 
 async function mutex(hosts: string, id: string, counterFile: string, logFile: string, durationMs: number, worker: number): Promise<void> {
   const session = new Session({ hosts, sessionTimeoutMs: 4000, connectTimeoutMs: 15_000 });
   await session.connection();
   // Start together: wait for the parent's go (or start at once without IPC).
-  const go = new Promise<void>((resolve) => {
-    if (!process.send) return resolve();
-    process.once('message', () => resolve());
-  });
-  await report({ ready: true });
-  await go;
+  await readyThenGo();
   const stop = now() + durationMs;
   let acquisitions = 0;
   let failures = 0;

@@ -8,18 +8,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { regionMultiLock, Session } from '../../../src/index.js';
 
-const now = (): number => performance.timeOrigin + performance.now();
-
-function report(message: unknown): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) {
-      process.stdout.write(`${JSON.stringify(message)}\n`);
-      resolve();
-      return;
-    }
-    process.send(message, () => resolve());
-  });
-}
+import { now, readyThenGo, report } from './ipc.js';
 
 function shuffled<T>(items: readonly T[]): T[] {
   const out = [...items];
@@ -33,12 +22,7 @@ function shuffled<T>(items: readonly T[]): T[] {
 async function mutex(hosts: string, ids: string[], counterFile: string, logFile: string, durationMs: number, worker: number): Promise<void> {
   const session = new Session({ hosts, sessionTimeoutMs: 4000, connectTimeoutMs: 15_000 });
   await session.connection();
-  const go = new Promise<void>((resolve) => {
-    if (!process.send) return resolve();
-    process.once('message', () => resolve());
-  });
-  await report({ ready: true });
-  await go;
+  await readyThenGo();
   const stop = now() + durationMs;
   let acquisitions = 0;
   let failures = 0;

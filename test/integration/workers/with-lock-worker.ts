@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session, withLock } from '../../../src/index.js';
+import { now } from './ipc.js';
 
 interface Config {
   hosts: string;
@@ -19,7 +20,6 @@ interface Config {
 }
 
 const config = JSON.parse(process.env.WITH_LOCK_WORKER ?? '{}') as Config;
-const now = (): number => performance.timeOrigin + performance.now();
 const send = (msg: Record<string, unknown>): void => void process.send?.({ t: now(), ...msg });
 /** Sends and resolves once the message is handed to the channel (before we disconnect). */
 const flush = (msg: Record<string, unknown>): Promise<void> =>
