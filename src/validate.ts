@@ -5,7 +5,7 @@
 import { InvalidArgumentError, LeaseTooShortError } from './errors.js';
 import { knownKeys } from './option-keys.js';
 import { MAX_TIMER_MS } from './recipes/wait.js';
-import { needsIdentity, resolveAcl, type ResolvedAclEntry } from './zk/security.js';
+import { lacksIdentity, resolveAcl, type ResolvedAclEntry } from './zk/security.js';
 import { Session } from './zk/session.js';
 
 export { keysOf, knownKeys } from './option-keys.js';
@@ -38,7 +38,7 @@ export function optionalSignal(value: unknown, argument: string): AbortSignal | 
 export function optionalAcl(value: unknown, argument: string, session: Session): readonly ResolvedAclEntry[] | undefined {
   if (value === undefined) return undefined;
   const acl = resolveAcl(value, argument);
-  if (needsIdentity(acl) && session.options.auth.length === 0 && !session.options.tls?.cert) {
+  if (lacksIdentity(acl, session.options.auth, session.options.tls)) {
     throw new InvalidArgumentError(argument, 'a creator-only ACL needs an identity: give the session auth (e.g. digest) or a TLS client certificate (x509)');
   }
   return acl;

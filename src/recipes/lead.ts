@@ -7,6 +7,7 @@
 import createDebug from 'debug';
 import { ZoosyncError } from '../errors.js';
 import { backoffMs, type Leader } from './leader.js';
+import { waitFirst } from './wait.js';
 
 const debug = createDebug('zoosync:leader');
 
@@ -68,7 +69,7 @@ export async function runLead(fn: (leader: Leader) => unknown, o: LeadLoopOption
         continue;
       }
       report(end.error);
-      if (!state.fatal) await pause(backoffMs(failures++), o.signal);
+      if (!state.fatal) await waitFirst({ signal: o.signal, timers: [{ at: performance.now() + backoffMs(failures++), value: 'go' }] }).catch(() => undefined);
     }
   } finally {
     state.stopped = true;
@@ -104,19 +105,5 @@ function term(leader: Leader, fn: (leader: Leader) => unknown, o: LeadLoopOption
       });
     }
     return end;
-  });
-}
-
-/** Waits `ms`, or less if `signal` aborts; never rejects. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
   });
 }

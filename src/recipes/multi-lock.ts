@@ -12,6 +12,7 @@ import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
 import { acquireLock, type Lock } from './lock.js';
 import { reaperFor } from './reaper.js';
+import { linkSignals } from './wait.js';
 
 const debug = createDebug('zoosync:lock');
 
@@ -153,23 +154,6 @@ class LeaseKeeper {
       (error: unknown) => this.failed.abort(error),
     );
   }
-}
-
-/** A signal that aborts with the reason of the first of `sources` to abort; `dispose` removes its listeners. */
-function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const live = sources.filter((s): s is AbortSignal => s !== undefined);
-  const dispose = (): void => {
-    for (const s of live) s.removeEventListener('abort', onAbort);
-  };
-  const onAbort = (event: Event): void => {
-    dispose();
-    controller.abort((event.target as AbortSignal).reason);
-  };
-  const already = live.find((s) => s.aborted);
-  if (already) controller.abort(already.reason);
-  else for (const s of live) s.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, dispose };
 }
 
 /** Several held region locks, released together (ports Curator's InterProcessMultiLock). */

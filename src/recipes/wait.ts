@@ -52,3 +52,31 @@ export function waitFirst<T>(o: WaitFirstOptions<T>): Promise<T> {
     }
   });
 }
+
+/**
+ * A signal that aborts with the reason of the first of `sources` to abort, or when `abort` is
+ * called; `dispose` removes its listeners from the sources (long-lived ones, such as a caller's).
+ */
+export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): {
+  signal: AbortSignal;
+  abort: (reason: unknown) => void;
+  dispose: () => void;
+} {
+  const controller = new AbortController();
+  const live = sources.filter((s): s is AbortSignal => s !== undefined);
+  const dispose = (): void => {
+    for (const s of live) s.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (event: Event): void => {
+    dispose();
+    controller.abort((event.target as AbortSignal).reason);
+  };
+  const abort = (reason: unknown): void => {
+    dispose();
+    controller.abort(reason);
+  };
+  const already = live.find((s) => s.aborted);
+  if (already) controller.abort(already.reason);
+  else for (const s of live) s.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, abort, dispose };
+}

@@ -8,6 +8,7 @@
 import createDebug from 'debug';
 import { LockLostError } from '../errors.js';
 import type { Lock } from './lock.js';
+import { linkSignals } from './wait.js';
 
 const debug = createDebug('zoosync:lock');
 
@@ -43,10 +44,8 @@ const RENEW_WHEN_LEFT = 1 / 3;
  */
 export async function runWithLock<T>(acquire: () => Promise<Lock>, fn: (context: LockContext) => T | PromiseLike<T>, o: RenewalOptions): Promise<T> {
   const lock = await acquire();
-  const control = new AbortController();
-  const abort = (reason: unknown): void => control.abort(reason);
-  const lockSignal = lock.signal;
-  const unfollow = [follow(lockSignal, abort), follow(o.signal, abort)];
+  const link = linkSignals([lock.signal, o.signal]);
+  const abort = link.abort;
   const renewer = new Renewer(lock, o, (error) => {
     // The lock is still held but its lease could not be pushed: it will run out under `fn`. Say so now and end it.
     abort(new LockLostError(lock.path, `lease renewal failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
@@ -54,7 +53,7 @@ export async function runWithLock<T>(acquire: () => Promise<Lock>, fn: (context:
   });
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    outcome = { ok: true, value: await fn({ signal: control.signal, fencingToken: lock.fencingToken, lock }) };
+    outcome = { ok: true, value: await fn({ signal: link.signal, fencingToken: lock.fencingToken, lock }) };
   } catch (error) {
     outcome = { ok: false, error };
   }
@@ -66,25 +65,13 @@ export async function runWithLock<T>(acquire: () => Promise<Lock>, fn: (context:
     unlockError = { error };
   }
   // The lock's signal has aborted by now (released), and the context's with it; the caller's may never abort.
-  for (const stop of unfollow) stop();
+  link.dispose();
   if (!outcome.ok) {
     if (unlockError) throw new AggregateError([outcome.error, unlockError.error], `withLock on ${lock.path}: the function failed and so did the unlock`);
     throw outcome.error;
   }
   if (unlockError) throw unlockError.error;
   return outcome.value;
-}
-
-/** Calls `then(signal.reason)` once `signal` aborts (at once if it has); returns the undo. */
-function follow(signal: AbortSignal | undefined, then: (reason: unknown) => void): () => void {
-  if (!signal) return () => undefined;
-  if (signal.aborted) {
-    then(signal.reason);
-    return () => undefined;
-  }
-  const onAbort = (): void => then(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
 }
 
 /** Pushes a lock's lease, each time from the deadline published in its node, until stopped, lost, or at the hold limit. */

@@ -7,7 +7,7 @@ import { ConfigurationError, InvalidArgumentError } from '../errors.js';
 import { keysOf, knownKeys } from '../option-keys.js';
 import type { ConnectionOptions } from 'node:tls';
 import { checkBytes, MAX_PATH_BYTES, validatePath } from '../wire/paths.js';
-import { needsIdentity, resolveAcl, resolveAuth, resolveTls, type AclOption, type AuthEntry, type ResolvedAclEntry, type TlsOptions } from './security.js';
+import { lacksIdentity, resolveAcl, resolveAuth, resolveTls, type AclOption, type AuthEntry, type ResolvedAclEntry, type TlsOptions } from './security.js';
 
 /** What a `Session` can be configured with. */
 export interface SessionOptions {
@@ -135,7 +135,7 @@ export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSes
   const auth = resolveAuth(options.auth);
   const acl = resolveAcl(options.acl);
   const tls = resolveTls(options.tls);
-  if (needsIdentity(acl) && auth.length === 0 && !tls?.cert) {
+  if (lacksIdentity(acl, auth, tls)) {
     throw new ConfigurationError('acl', 'a creator-only ACL needs an identity: set auth (e.g. digest) or a TLS client certificate (x509)');
   }
   return { hosts, sessionTimeoutMs, connectTimeoutMs, spinDelayMs, auth, acl, tls };

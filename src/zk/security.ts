@@ -128,6 +128,11 @@ export function resolveAcl(value: unknown, argument = 'acl'): readonly ResolvedA
   });
 }
 
+/** True when `acl` grants through the creator's identity but the session would have none (no auth, no client certificate). */
+export function lacksIdentity(acl: readonly ResolvedAclEntry[], auth: readonly unknown[], tls: ConnectionOptions | undefined): boolean {
+  return needsIdentity(acl) && auth.length === 0 && !tls?.cert;
+}
+
 /** True when an ACL grants through the creator's identity (`auth` scheme), which needs one. */
 export function needsIdentity(acl: readonly ResolvedAclEntry[]): boolean {
   return acl.some((entry) => entry.scheme === 'auth');
