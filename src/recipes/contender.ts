@@ -124,23 +124,28 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let conn: Connection | undefined;
     let created: { node: CreatedNode; children: string[] };
     let guard: NodeGuard;
+    let create: Promise<{ node: CreatedNode; children: string[] }> | undefined;
     try {
       if (opts.connection && opts.connection.state !== 'connected') throw new ConnectionLossError('the connection this wait is bound to is not connected');
       const live = opts.connection ?? opts.session.current;
       conn = live?.state === 'connected' ? live : await withDeadline(opts.session.connection(), opts, undefined, boundStart);
       guard = new NodeGuard(conn, data);
-      const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
+      create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
         ...(opts.containerParents ? { parents: { container: true } } : {}),
         ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         acl: opts.acl,
       });
-      const c = conn;
-      // The wait limit bounds the create and any recovery of a lost reply; a node made after we
-      // gave up is removed in the background.
-      created = await withDeadline(create, opts, conn, boundStart, (made) => void deleteUntilGone(c, made.node.path));
+      // The wait limit bounds the create and any recovery of a lost reply.
+      created = await withDeadline(create, opts, conn, boundStart);
     } catch (error) {
-      if (opts.signal?.aborted) throw opts.signal.reason;
+      // A node our create makes after we stopped waiting for it is removed; after an abort,
+      // before we report (a timeout reports at its limit, the removal going on behind it).
+      const removal = create && conn ? removeAbandoned(create, conn) : undefined;
+      if (opts.signal?.aborted) {
+        if (removal && conn) await waitFirst<string>({ promise: removal, timers: [{ at: performance.now() + conn.sessionTimeoutMs / 3, value: 'still trying' }] });
+        throw opts.signal.reason;
+      }
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
       if ((mayRetry(opts, error) || unreachable) && !expired(opts)) {
         log('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
@@ -182,6 +187,14 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       throw error;
     }
   }
+}
+
+/** A create we stopped waiting for (timeout, abort): once it answers, deletes the node it made. Never rejects. */
+function removeAbandoned(create: Promise<{ node: CreatedNode }>, conn: Connection): Promise<string> {
+  return create.then(
+    (made) => deleteUntilGone(conn, made.node.path).then(() => 'removed', () => 'failed'),
+    () => 'no node',
+  );
 }
 
 /** The wait limit passed: says whether ZooKeeper was out of reach, with what went wrong as the cause. */
