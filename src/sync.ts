@@ -289,7 +289,7 @@ export async function regionMultiLock(ids: ReadonlyArray<string | Uint8Array>, o
 }
 
 // withLock and lead (issue 11)
-import { LeaderWorkOverrunError, runLead } from './recipes/lead.js';
+import { runLead } from './recipes/lead.js';
 import { runWithLock, type LockContext } from './recipes/with-lock.js';
 export { LeaderWorkOverrunError } from './recipes/lead.js';
 export type { LockContext } from './recipes/with-lock.js';

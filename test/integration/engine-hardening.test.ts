@@ -179,8 +179,8 @@ test('unlock() and rescind() reject with ReleaseFailedError while the server ref
       await bare.setAcl(parent, NO_DELETE);
       restore.push(parent);
     }
-    await assert.rejects(lock.unlock(), (e: unknown) => e instanceof ReleaseFailedError && (e as ReleaseFailedError).path === lock.path);
-    await assert.rejects(leader.rescind(), (e: unknown) => e instanceof ReleaseFailedError && (e as ReleaseFailedError).path === leader.path);
+    await assert.rejects(lock.unlock(), (e: unknown) => e instanceof ReleaseFailedError && e.path === lock.path);
+    await assert.rejects(leader.rescind(), (e: unknown) => e instanceof ReleaseFailedError && e.path === leader.path);
     assert.equal(await bare.exists(`${env.root}${lock.path}`), true, 'the lock node is still there, as the error says');
     assert.equal(await bare.exists(`${env.root}${leader.path}`), true, 'the leader node is still there, as the error says');
     assert.equal(lock.isHeld, false);
@@ -325,7 +325,7 @@ test('a missing chroot is named in the error', async (t) => {
   try {
     const error = await regionTimedLock(uniqueId('chroot'), { session: s }).catch((e: unknown) => e);
     assert.ok(error instanceof ChrootMissingError, String(error));
-    const missing = error as ChrootMissingError;
+    const missing = error;
     assert.equal(missing.chroot, chroot);
     assert.ok(missing.message.includes(chroot), missing.message);
   } finally {
