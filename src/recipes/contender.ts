@@ -21,7 +21,7 @@ import type { WatchEvent } from '../zk/requests.js';
 import { createProtectedSequential, deleteUntilGone, type CreatedNode } from '../zk/protected-create.js';
 import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
-import { NodeGuard, type GuardEnd } from './node-guard.js';
+import { NodeGuard } from './node-guard.js';
 import { waitFirst } from './wait.js';
 
 /** A `debug` logger, typed structurally so the published .d.ts files need no `@types/debug`. */
@@ -219,32 +219,21 @@ async function pause(opts: ContendOptions, attempt: number): Promise<void> {
 
 /**
  * Races work against the wait deadline (if `bounded`), the abort signal and, given a connection,
- * the session's end; when it loses, `abandon` undoes whatever the work still does (a create's node).
+ * the session's end. The work goes on when it loses: undoing it is the caller's (see `removeAbandoned`).
  */
-async function withDeadline<T>(
-  work: Promise<T>,
-  opts: ContendOptions,
-  conn: Connection | undefined,
-  bounded = true,
-  abandon?: (value: T) => void,
-): Promise<T> {
+async function withDeadline<T>(work: Promise<T>, opts: ContendOptions, conn: Connection | undefined, bounded = true): Promise<T> {
   const timed = bounded && opts.deadline !== undefined;
   // Nothing to race: a request already settles when its session ends.
   if (!opts.signal && !timed) return work;
   work.catch(() => undefined);
-  try {
-    const r = await waitFirst<T | typeof TIMEOUT>({
-      promise: work,
-      signal: opts.signal,
-      lost: conn?.signal,
-      timers: timed ? [{ at: opts.deadline!, value: TIMEOUT }] : [],
-    });
-    if (r === TIMEOUT) throw timeoutError(opts, conn);
-    return r as T;
-  } catch (error) {
-    if (abandon) work.then(abandon, () => undefined);
-    throw error;
-  }
+  const r = await waitFirst<T | typeof TIMEOUT>({
+    promise: work,
+    signal: opts.signal,
+    lost: conn?.signal,
+    timers: timed ? [{ at: opts.deadline!, value: TIMEOUT }] : [],
+  });
+  if (r === TIMEOUT) throw timeoutError(opts, conn);
+  return r;
 }
 
 const TIMEOUT = Symbol('timeout');
