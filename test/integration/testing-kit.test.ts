@@ -4,7 +4,7 @@
 // id made per worker (each worker locks its own key) must fail the fenced-history check.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -38,6 +38,19 @@ async function ok(cmd: string, args: string[], cwd: string): Promise<string> {
   return r.output;
 }
 
+/** Newest modification time (ms) of the .ts files under dir. */
+function newestSource(dir: string): number {
+  return Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+    e.isDirectory() ? newestSource(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0));
+}
+
+/** True when dist/ is missing or older than some source file (or the package.json that says what ships). */
+function distIsStale(): boolean {
+  const built = (f: string): number => (existsSync(join(REPO, f)) ? statSync(join(REPO, f)).mtimeMs : 0);
+  const oldest = Math.min(built('dist/index.js'), built('dist/testing/index.js'));
+  return oldest < Math.max(newestSource(join(REPO, 'src')), statSync(join(REPO, 'package.json')).mtimeMs);
+}
+
 let root: string | undefined;
 let project = '';
 let scratch = '';
@@ -53,8 +66,8 @@ async function runExample(cmd: string, args: string[]): Promise<Ran> {
   return r;
 }
 
-// Packing builds the package and tsc checks three files: minutes on a loaded 2-core machine, more than
-// the suite's per-test default, which would otherwise apply to this hook too. A bound, not a speed claim.
+// Packing (and a build, if dist/ is stale) and tsc on three files: minutes on a loaded 2-core machine,
+// more than the suite's per-test default, which would otherwise apply to this hook. A bound, not a speed claim.
 const SETUP_TIMEOUT_MS = 600_000;
 
 before(async () => {
@@ -64,7 +77,9 @@ before(async () => {
   scratch = join(root, 'tmp');
   mkdirSync(scratch);
   mkdirSync(join(project, 'node_modules'), { recursive: true });
-  await ok('npm', ['pack', '--silent', '--pack-destination', root], REPO);
+  // Pack what `npm run build` made (package.test.ts and .ci/run build it before us); build only if it is stale.
+  if (distIsStale()) await ok('npm', ['run', 'build', '--silent'], REPO);
+  await ok('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', root], REPO);
   const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack made no tarball');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'kit-consumer', private: true, type: 'module' }));
