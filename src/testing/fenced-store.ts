@@ -8,8 +8,8 @@ import { now, type History } from './history.js';
 /** A write request as a worker sends it over IPC. */
 export interface WriteRequest {
   key: string;
-  /** The fencing token, as a decimal string (IPC carries JSON). */
-  token: string;
+  /** The fencing token: a Lock's or Leader's `fencingToken`, or its decimal string (IPC carries JSON). */
+  token: bigint | string;
   value: number;
 }
 

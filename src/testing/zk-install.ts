@@ -37,9 +37,11 @@ export function zkServerAvailable(): { ok: true; classpath: string } | { ok: fal
   return {
     ok: false,
     message:
-      'No ZooKeeper server found: install Debian\'s `zookeeper` package (apt-get install zookeeper), ' +
-      'set ZOOKEEPER_HOME to a ZooKeeper install with lib/*.jar, ' +
-      'or run `docker compose up -d` and set ZK_HOSTS (e.g. ZK_HOSTS=127.0.0.1:2181).',
+      `No ZooKeeper server found (looked in $ZOOKEEPER_HOME/lib and ${DEBIAN_JAR}): ` +
+      'install Java and Debian/Ubuntu\'s `zookeeper` package (apt-get install zookeeper), ' +
+      'or unpack an Apache ZooKeeper release (apache-zookeeper-3.x-bin.tar.gz) and set ZOOKEEPER_HOME to it, ' +
+      'or start a server yourself (e.g. `docker run -p 2181:2181 zookeeper`) and set ZK_HOSTS=127.0.0.1:2181 ' +
+      'for the tests that can share one.',
   };
 }
 

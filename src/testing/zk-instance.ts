@@ -88,7 +88,7 @@ export class ZkServer implements Stoppable {
     }
     child.on('error', () => {}); // ENOENT etc.: reported below via the missing pid
     const pid = child.pid;
-    if (pid === undefined) throw new Error(`cannot start ${javaBin()}: is Java installed?`);
+    if (pid === undefined) throw new Error(`cannot start ${javaBin()}: ZooKeeper needs Java 11 or later (apt-get install default-jre-headless, or set JAVA_HOME)`);
     child.unref(); // the exit handler kills it; a forgotten server must not hang the test process
     registerPid(pid);
     const watchdog = startWatchdog(pid, this.dataDir);

@@ -1,4 +1,6 @@
 /** Real ZooKeeper servers on loopback for tests: standalone and ensembles, with kill/pause/restart. */
+import { keysOf } from '../option-keys.js';
+import { integerIn, optionalMs, optionsOf } from './args.js';
 import { freePorts, sleep } from './net-util.js';
 import { ZkServer } from './zk-instance.js';
 import { tlsExtraJars } from './zk-install.js';
@@ -22,6 +24,14 @@ export interface ZkStartOptions {
   tls?: ZkTlsOptions;
 }
 
+const START_OPTION_KEYS = keysOf<ZkStartOptions>({ forceSync: true, startTimeoutMs: true, fullJit: true, tls: true });
+
+function checkStartOptions(opts: ZkStartOptions | undefined): ZkStartOptions {
+  const o = optionsOf(opts, START_OPTION_KEYS);
+  optionalMs(o.startTimeoutMs, 'options.startTimeoutMs');
+  return o;
+}
+
 function makeServer(
   clientPort: number,
   opts: ZkStartOptions,
@@ -42,6 +52,7 @@ const isBindClash = (s: ZkServer): boolean => /Address already in use|BindExcept
 
 /** Starts a standalone server on a free port (and a free secure port with `tls`); resolves once it serves. */
 export async function startStandalone(opts: ZkStartOptions = {}): Promise<ZkServer> {
+  opts = checkStartOptions(opts);
   for (let attempt = 1; ; attempt++) {
     const [port, securePort] = await freePorts(opts.tls ? 2 : 1);
     const server = makeServer(port!, opts, [], undefined, securePort);
@@ -101,6 +112,8 @@ export class ZkEnsemble {
 
 /** Starts an n-server ensemble on free ports (a secure port each with `tls`); resolves once all serve and one leads. */
 export async function startEnsemble(n = 3, opts: ZkStartOptions = {}): Promise<ZkEnsemble> {
+  integerIn(n, 'n', 1, 9);
+  opts = checkStartOptions(opts);
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   for (let attempt = 1; ; attempt++) {
     const per = opts.tls ? 4 : 3; // client, peer, election (and secure client) port per server

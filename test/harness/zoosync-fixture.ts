@@ -7,6 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { TestContext } from 'node:test';
 import { NoNodeError, Session } from '../../src/index.js';
 import type { SessionOptions } from '../../src/index.js';
+import { isEmptyLockParent } from '../../src/testing/test-root.js';
 import { assertNoNodesLeft, waitFor, zkTestRoot } from './fixtures.js';
 import { withBareClient } from './zk-client.js';
 
@@ -22,11 +23,7 @@ export interface TestEnv {
   finish(options?: { strict?: boolean; allow?: (path: string) => boolean }): Promise<void>;
 }
 
-/** Lock parents are removed by the reaper, not on unlock: the leak check allows them, empty. */
-export const isEmptyLockParent = (root: string) => (path: string): boolean =>
-  /^\/sync(\/regionlock|\/globallock|\/regionleader)?$/.test(path.slice(root.length)) ||
-  /^\/sync\/(regionlock|globallock)\/[^/]+$/.test(path.slice(root.length)) ||
-  /^\/sync\/regionleader(\/[^/]+)+$/.test(path.slice(root.length)) && !/lock-\d+$/.test(path);
+export { isEmptyLockParent } from '../../src/testing/test-root.js';
 
 /** Creates this test's root under `connectString` and returns its environment. */
 export async function testEnv(t: TestContext | string, connectString: string): Promise<TestEnv> {

@@ -1,6 +1,6 @@
 // The published package as consumers see it: `npm pack`, install the tarball into fresh ESM and
 // CommonJS projects, import / require it there, and type-check consumer files with the repo's tsc
-// under moduleResolution node16/nodenext (ESM .mts and CommonJS .cts) and bundler.
+// under moduleResolution node16/nodenext (ESM .mts and CommonJS .cts) and bundler; `zoosync/testing` too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,13 +42,27 @@ export async function use(): Promise<bigint> {
 export const isErr = (e: unknown): boolean => e instanceof ZoosyncError && typeof e.code === 'string';
 export const close: () => Promise<void> = () => s.close();
 `;
-const CONSUMER = `import { regionLock, Session, ZoosyncError, type Lock } from 'zoosync';\n${USE}`;
+const KIT = `
+export async function kit(): Promise<boolean> {
+  const server: ZkServer = await startStandalone({ startTimeoutMs: 30_000 });
+  const root: TestRoot = await testRoot(server.connectString, { name: 'kit' });
+  const history = new History();
+  new FencedStore(history).write('w1', { key: 'k', token: 1n, value: 1 });
+  await root.assertEmpty();
+  await stopAll();
+  return checkHistory(history).ok;
+}
+`;
+const CONSUMER = `import { regionLock, Session, ZoosyncError, type Lock } from 'zoosync';
+import { checkHistory, FencedStore, History, startStandalone, stopAll, testRoot, type TestRoot, type ZkServer } from 'zoosync/testing';
+${USE}${KIT}`;
 
 const RUNTIME_CHECK = (loaded: string): string => `
 if (typeof regionLock !== 'function') throw new Error('regionLock is ' + typeof regionLock);
 if (typeof Session !== 'function') throw new Error('Session is ' + typeof Session);
 const s = new Session({ hosts: '127.0.0.1:2181' });
 if (!(s instanceof Session)) throw new Error('not a Session');
+if (typeof kit.startStandalone !== 'function' || typeof kit.checkHistory !== 'function') throw new Error('zoosync/testing is incomplete');
 s.close().then(() => console.log('${loaded} ok'), (e) => { console.error(e); process.exitCode = 1; });
 `;
 
@@ -67,8 +81,8 @@ test('npm pack installs into ESM and CommonJS projects, loads, and type-checks (
     const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent', tarball];
     await Promise.all([sh('npm', install, esm), sh('npm', install, cjs)]);
 
-    write(join(esm, 'main.js'), `import { regionLock, Session } from 'zoosync';\n${RUNTIME_CHECK('esm')}`);
-    write(join(cjs, 'main.js'), `const { regionLock, Session } = require('zoosync');\n${RUNTIME_CHECK('cjs')}`);
+    write(join(esm, 'main.js'), `import { regionLock, Session } from 'zoosync';\nimport * as kit from 'zoosync/testing';\n${RUNTIME_CHECK('esm')}`);
+    write(join(cjs, 'main.js'), `const { regionLock, Session } = require('zoosync');\nconst kit = require('zoosync/testing');\n${RUNTIME_CHECK('cjs')}`);
     const [esmOut, cjsOut] = await Promise.all([
       sh(process.execPath, ['main.js'], esm),
       sh(process.execPath, ['main.js'], cjs),
