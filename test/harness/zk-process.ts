@@ -20,9 +20,26 @@ export const JVM_FLAGS = [
   '-Dorg.slf4j.simpleLogger.showDateTime=true', '-Djava.net.preferIPv4Stack=true',
 ];
 
-/** The JVM flags to start a server with: `fullJit` drops the quick-start C1-only limit (benchmarks want it). */
-export function jvmFlags(fullJit = false): string[] {
-  return fullJit ? JVM_FLAGS.filter((f) => f !== '-XX:TieredStopAtLevel=1') : [...JVM_FLAGS];
+/** Server JVM settings a benchmark changes from the test defaults. */
+export interface JvmTuning {
+  /** Drop the quick-start C1-only limit (benchmarks want the full JIT). */
+  fullJit?: boolean;
+  /** Maximum heap in MiB (default 256). */
+  maxHeapMb?: number;
+  /** How often empty container nodes are removed (default 500 ms; ZooKeeper's own default is 60 s). */
+  containerCheckIntervalMs?: number;
+}
+
+/** The JVM flags to start a server with (the test defaults, changed by `tuning`). */
+export function jvmFlags(tuning: JvmTuning | boolean = {}): string[] {
+  const t = typeof tuning === 'boolean' ? { fullJit: tuning } : tuning;
+  return JVM_FLAGS.filter((f) => !(t.fullJit && f === '-XX:TieredStopAtLevel=1')).map((f) => {
+    if (t.maxHeapMb !== undefined && f.startsWith('-Xmx')) return `-Xmx${t.maxHeapMb}m`;
+    if (t.containerCheckIntervalMs !== undefined && f.startsWith('-Dznode.container.checkIntervalMs=')) {
+      return `-Dznode.container.checkIntervalMs=${t.containerCheckIntervalMs}`;
+    }
+    return f;
+  });
 }
 
 /** One ensemble member's quorum ports. */

@@ -18,6 +18,10 @@ export interface ZkStartOptions {
   startTimeoutMs?: number;
   /** Run the server's JVM with its full JIT instead of the quick-start C1 tier (benchmarks). */
   fullJit?: boolean;
+  /** The server JVM's maximum heap in MiB (default 256). */
+  maxHeapMb?: number;
+  /** How often the server removes empty container nodes (default 500 ms, for the container tests). */
+  containerCheckIntervalMs?: number;
   /** Also serve TLS on a secureClientPort of its own (the plain clientPort stays, for the harness's checks). */
   tls?: ZkTlsOptions;
 }
@@ -31,11 +35,11 @@ function makeServer(
 ): ZkServer {
   if (!opts.tls || securePort === undefined) {
     const { dataDir, cfgPath } = prepareDataDir(clientPort, opts.forceSync ?? false, peers, id);
-    return new ZkServer(clientPort, dataDir, cfgPath, jvmFlags(opts.fullJit));
+    return new ZkServer(clientPort, dataDir, cfgPath, jvmFlags(opts));
   }
   const extra = tlsCfgLines(opts.tls, securePort);
   const { dataDir, cfgPath } = prepareDataDir(clientPort, opts.forceSync ?? false, peers, id, extra);
-  return new ZkServer(clientPort, dataDir, cfgPath, jvmFlags(opts.fullJit), securePort, tlsExtraJars());
+  return new ZkServer(clientPort, dataDir, cfgPath, jvmFlags(opts), securePort, tlsExtraJars());
 }
 
 const isBindClash = (s: ZkServer): boolean => /Address already in use|BindException/.test(s.logTail(200));
