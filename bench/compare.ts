@@ -195,6 +195,14 @@ async function main(): Promise<void> {
   }
 }
 
+// Ctrl-C or a kill: stop the peers and servers too (their 'exit' handlers do not run on a signal).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAllPeers();
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
 main().then(
   () => process.exit(0),
   (error: unknown) => {

@@ -102,7 +102,8 @@ function cell(m: ModeResult, def: RowDef, peer: string): string {
   let text = parts.join(' / ');
   if (def.range && ss.length > 1) {
     const xs = ss.map((s) => s[def.metrics[0]!] ?? Number.NaN).filter(Number.isFinite);
-    if (xs.length > 1) text += ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    const [lo, hi] = [fmt(Math.min(...xs)), fmt(Math.max(...xs))];
+    if (xs.length > 1 && lo !== hi) text += ` (${lo}–${hi})`;
   }
   return text;
 }
