@@ -139,7 +139,8 @@ function markdown(results: ModeResult[], machine: MachineInfo, wallMs: number, s
     `shared with other jobs, so absolute figures are noisy: compare within a column pair of one run. Node ${machine.node}; ` +
     `ZooKeeper ${machine.zookeeper} standalone on loopback (full JIT, default container sweep), a fresh server per mode.`);
   out.push(`Each cell is the median of ${cfg.rounds} interleaved rounds (range in brackets); ratios are medians of the per-round ratios. ` +
-    `Windows of ${cfg.windowMs} ms; ${cfg.waiters} waiters; ${cfg.held.toLocaleString('en-US')} held locks; ${cfg.failoverRuns} fail-overs per round; wall ${(wallMs / 1000).toFixed(0)} s.`);
+    `Windows of ${cfg.windowMs} ms` + (cases.has('waiters') ? `; ${cfg.waiters} waiters` : '') + (cases.has('held') ? `; ${cfg.held.toLocaleString('en-US')} held locks` : '') +
+    (cases.has('failover') ? `; ${cfg.failoverRuns} fail-overs per round` : '') + `; wall ${(wallMs / 1000).toFixed(0)} s.`);
   out.push('');
   out.push('How each peer runs: ' + results[0]!.peers.map((p) => `${p.label}: ${p.concurrency}`).join('; ') + '. ' +
     'Client CPU is the peer process\'s CPU (all threads) from /proc; server CPU is the ZooKeeper JVM\'s; packets are mntr\'s ' +
@@ -154,7 +155,10 @@ function markdown(results: ModeResult[], machine: MachineInfo, wallMs: number, s
     out.push('', `## forceSync=${m.forceSync}`, '', table);
   }
   out.push('', '## Targets (goals, not assertions)', '');
-  for (const t of targets) out.push(`- forceSync=${t.mode}: ${t.name}: ${Number.isFinite(t.value) ? Number(t.value.toPrecision(3)) : 'not measured'} (goal ${t.goal}) **${t.met ? 'met' : 'missed'}**`);
+  for (const t of targets) {
+    const verdict = Number.isFinite(t.value) ? `${Number(t.value.toPrecision(3))} (goal ${t.goal}) **${t.met ? 'met' : 'missed'}**` : `not measured (goal ${t.goal})`;
+    out.push(`- forceSync=${t.mode}: ${t.name}: ${verdict}`);
+  }
   out.push('', 'Heap per held lock: zoosync V8 heapUsed after gc(); Curator JVM used heap after System.gc(); kazoo process RSS growth after gc.collect().');
   return { md: out.join('\n') + '\n', targets };
 }

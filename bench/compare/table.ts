@@ -67,7 +67,7 @@ function rowDefs(inFlight: number[], waiterCount: number): RowDef[] {
     { caseKey: 'handoff', label: '  server packets per hand-off: sent / received / watch notifications', metrics: ['sent', 'received', 'notifications'] },
     { caseKey: 'failover', label: 'graceful leader fail-over, p50 ms', metrics: ['p50'], range: true, goal: { op: '<=', goal: 0.5, of: 'ratio' }, name: 'graceful fail-over p50 ÷ Curator' },
     { caseKey: 'failover', label: '  p99 ms', metrics: ['p99'] },
-    { caseKey: 'failover', label: '  server packets per fail-over (with the next campaign): sent / received', metrics: ['sent', 'received'] },
+    { caseKey: 'failover', label: '  server packets per fail-over (with the next campaign and the bench polling for it): sent / received', metrics: ['sent', 'received'] },
     { caseKey: 'waiters', label: `${waiterCount.toLocaleString('en-US')} waiters on one lock: time per hand-off, ms`, metrics: ['perHandoffMs'], range: true },
     { caseKey: 'waiters', label: '  hand-off gap p50 / p99, ms', metrics: ['p50', 'p99'] },
     { caseKey: 'waiters', label: '  mean gap, first tenth / last tenth, ms', metrics: ['firstTenthMs', 'lastTenthMs'] },
@@ -138,7 +138,7 @@ export function renderMode(m: ModeResult, inFlight: number[], waiterCount: numbe
       if (def.goal.of === 'ratio' && !hasCurator) targetText = `${goalText}: no Curator`;
       else {
         const met = judge(value, def.goal);
-        targetText = `${goalText}: **${met ? 'met' : 'missed'}**`;
+        targetText = Number.isFinite(value) ? `${goalText}: **${met ? 'met' : 'missed'}**` : `${goalText}: not measured`;
         targets.push({ mode: m.forceSync, name: def.name ?? def.label, value, goal: goalText, met });
       }
     }

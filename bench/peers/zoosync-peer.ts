@@ -103,11 +103,16 @@ async function hold(c: Command): Promise<Record<string, unknown>> {
   const locks: Lock[] = new Array(n);
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      for (let i = next++; i < n; i = next++) locks[i] = await regionTimedLock(`held-${i}`, { session: s, waitForMs: 120_000, holdForMs: 3_600_000 });
-    }),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let i = next++; i < n; i = next++) locks[i] = await regionTimedLock(`held-${i}`, { session: s, waitForMs: 120_000, holdForMs: 3_600_000 });
+      }),
+    );
+  } catch (error) {
+    await s.close(); // its nodes go with the session
+    throw error;
+  }
   const acquireMs = performance.now() - t0;
   await s.request({ op: 'exists', path: '/' }); // replies come in order: every guard's read is answered
   const after = heapAfterGc();
