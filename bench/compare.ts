@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureZooKeeper, startProxy, startStandalone, stopAll } from '../test/harness/index.js';
+import { ensureZooKeeper, startProxy, stopAll } from '../test/harness/index.js';
+import { startBenchServer } from './compare/bench-server.js';
 import { failover, handoffs, heldLocks, locksInFlight, waiters, type CaseEnv, type Sample } from './compare/cases.js';
 import { killAllPeers, PeerProcess } from './compare/peer.js';
 import { discoverPeers } from './compare/peers.js';
@@ -36,7 +37,7 @@ const { values: argv } = parseArgs({
     out: { type: 'string', default: 'latest.md' },
   },
 });
-const quick = argv.quick!;
+const quick = argv.quick;
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 const positive = (name: string, v: string | undefined, dflt: number): number => {
   const x = v === undefined ? dflt : Number(v);
@@ -44,9 +45,9 @@ const positive = (name: string, v: string | undefined, dflt: number): number => 
   return x;
 };
 const CASES = ['locks', 'handoff', 'failover', 'waiters', 'held'];
-const cases = new Set(list(argv.cases!));
+const cases = new Set(list(argv.cases));
 for (const c of cases) if (!CASES.includes(c)) throw new Error(`--cases: unknown case "${c}" (cases: ${CASES.join(', ')})`);
-const modes = list(argv.modes!);
+const modes = list(argv.modes);
 for (const m of modes) if (m !== 'yes' && m !== 'no') throw new Error(`--modes: expected yes and/or no, got "${m}"`);
 const cfg = {
   rounds: positive('rounds', argv.rounds, quick ? 1 : 3),
@@ -77,9 +78,7 @@ const rotate = <T>(xs: T[], r: number): T[] => xs.map((_, i) => xs[(i + r) % xs.
 
 async function runMode(forceSync: boolean, specs: ReturnType<typeof discoverPeers>['peers']): Promise<{ result: ModeResult; machine: MachineInfo }> {
   const mode = forceSync ? 'yes' : 'no';
-  // Full JIT, a heap for 100,000 held locks, and ZooKeeper's default 60 s container sweep (Curator's
-  // lock parents are containers; the harness's 500 ms sweep would make it re-create them).
-  const server = await startStandalone({ forceSync, fullJit: true, maxHeapMb: 2048, containerCheckIntervalMs: 60_000 });
+  const server = await startBenchServer(forceSync);
   const proxy = await startProxy(server.connectString);
   const peers: PeerProcess[] = [];
   try {
@@ -171,7 +170,7 @@ async function main(): Promise<void> {
     skipped.push(s);
   };
   const profileDir = argv['cpu-prof'] ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results/profiles') : undefined;
-  const { peers: specs, cleanup } = discoverPeers(log, skip, new Set(list(argv.peers!)), profileDir);
+  const { peers: specs, cleanup } = discoverPeers(log, skip, new Set(list(argv.peers)), profileDir);
   if (profileDir) log(`zoosync peer CPU profiles go to ${profileDir} (summarize: node .build/bench/cpuprof.js <file>)`);
   try {
     await ensureZooKeeper();
@@ -187,7 +186,7 @@ async function main(): Promise<void> {
     process.stdout.write(md);
     const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
     fs.mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, path.basename(argv.out!));
+    const out = path.join(dir, path.basename(argv.out));
     fs.writeFileSync(out, md);
     const stamp = new Date().toISOString().replace(/:/g, '-');
     fs.writeFileSync(path.join(dir, `compare-${stamp}.json`), JSON.stringify({ cfg, machine, results, wallMs }, null, 2));

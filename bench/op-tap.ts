@@ -4,7 +4,8 @@
  * Usage: node .build/bench/op-tap.js [inFlight=512] [windowMs=8000]
  */
 import * as net from 'node:net';
-import { ensureZooKeeper, startStandalone, stopAll } from '../test/harness/index.js';
+import { ensureZooKeeper, stopAll } from '../test/harness/index.js';
+import { startBenchServer } from './compare/bench-server.js';
 import { regionTimedLock, Session } from '../src/index.js';
 
 const OP_NAMES: Record<number, string> = {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const inFlight = Number(process.argv[2] ?? 512);
   const windowMs = Number(process.argv[3] ?? 8000);
   await ensureZooKeeper();
-  const zk = await startStandalone({ fullJit: true, containerCheckIntervalMs: 60_000 });
+  const zk = await startBenchServer(false);
   const counts = new Map<string, number>();
   let on = false;
   const proxy = await countingProxy(zk.port, counts, () => on);

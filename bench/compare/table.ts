@@ -90,7 +90,7 @@ function rowDefs(inFlight: number[], waiterCount: number): RowDef[] {
 const med = (xs: number[]): number => quantile(xs.filter(Number.isFinite), 0.5);
 
 function samplesOf(m: ModeResult, caseKey: string, peer: string): Sample[] {
-  if (caseKey === 'held') return m.held[peer] ? [m.held[peer]!] : [];
+  if (caseKey === 'held') return m.held[peer] ? [m.held[peer]] : [];
   return m.rounds.map((r) => r[caseKey]?.[peer]).filter((s): s is Sample => s !== undefined);
 }
 

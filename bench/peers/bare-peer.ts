@@ -33,7 +33,7 @@ await new Promise<void>((resolve) => {
 const made = new Set<string>();
 await serve(
   {
-    hello: async () => ({ version: 'node-zookeeper-client 1.1.3' }),
+    hello: () => Promise.resolve({ version: 'node-zookeeper-client 1.1.3' }),
     locks: async (cmd) => {
       const parents = Array.from({ length: Number(cmd.n) }, (_, k) => `${root}/${String(cmd.tag)}-${k}`);
       for (const p of parents) if (!made.has(p)) await call<string>((cb) => c.mkdirp(p, cb)).then(() => made.add(p));
@@ -44,6 +44,6 @@ await serve(
       });
     },
   },
-  async () => c.close(),
+  () => Promise.resolve(c.close()),
 );
 process.exit(0);

@@ -100,7 +100,7 @@ async function hold(c: Command): Promise<Record<string, unknown>> {
   const n = Number(c.n);
   const inFlight = Number(c.threads);
   const before = heapAfterGc();
-  const locks: Lock[] = new Array(n);
+  const locks = new Array<Lock>(n);
   let next = 0;
   const t0 = performance.now();
   try {
@@ -148,7 +148,7 @@ async function release(): Promise<Record<string, unknown>> {
 await session.connection();
 await serve(
   {
-    hello: async () => ({ version: `zoosync ${process.env.npm_package_version ?? ''}`.trim() }),
+    hello: () => Promise.resolve({ version: `zoosync ${process.env.npm_package_version ?? ''}`.trim() }),
     locks: (c) => windowLoops(Number(c.n), Number(c.ms), async (k) => (await regionTimedLock(`${String(c.tag)}-${k}`, lockOpts)).unlock()),
     handoff,
     failover,
