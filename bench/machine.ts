@@ -45,7 +45,7 @@ export async function machineInfo(hosts: string, server: ZkServer | undefined): 
 const CLK_TCK = 100; // Linux USER_HZ
 
 /** CPU ms (user + system) a process has used so far, from /proc; undefined when unreadable. */
-function procCpuMs(pid: number): number | undefined {
+export function procCpuMs(pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
