@@ -128,9 +128,11 @@ export class ZkServer implements Stoppable {
     }
   }
 
-  /** SIGSTOPs the server: it keeps its sockets but answers nothing. */
+  /** SIGSTOPs the server: it keeps its sockets but answers nothing. Returns once every thread has stopped. */
   pause(): void {
     this.signal('SIGSTOP');
+    const pid = this.child?.pid;
+    if (pid !== undefined) waitStopped(pid, 2000);
   }
 
   /** SIGCONTs a paused server. */
@@ -199,5 +201,29 @@ export class ZkServer implements Stoppable {
   private signal(sig: NodeJS.Signals): void {
     if (!this.child?.pid) throw new Error(`ZkServer ${this.connectString} is not running`);
     process.kill(this.child.pid, sig);
+  }
+}
+
+/**
+ * Waits (synchronously, up to `limitMs`) until every thread of `pid` is stopped: a signal is
+ * delivered asynchronously, and on a loaded machine a thread can still answer a request that
+ * arrives just after SIGSTOP was sent.
+ */
+function waitStopped(pid: number, limitMs: number): void {
+  const until = Date.now() + limitMs;
+  const lock = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < until) {
+    let running = false;
+    try {
+      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        if (state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X') running = true;
+      }
+    } catch {
+      return; // no /proc (not Linux) or the process is gone: nothing to wait for
+    }
+    if (!running) return;
+    Atomics.wait(lock, 0, 0, 1);
   }
 }
