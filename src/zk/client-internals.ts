@@ -3,6 +3,7 @@
  * on: its ConnectionManager (request queue, socket, state) and its jute protocol records.
  * Everything else in zoosync goes through `Connection`.
  */
+import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -49,6 +50,7 @@ export interface ConnectionManager {
   registerExistenceWatcher(path: string, watcher: (event: ClientEvent) => void): void;
   onSocketData(buffer: Buffer): void;
   onSocketConnected(): void;
+  onPacketQueueReadable(): void;
   connect(): void;
   findNextServer(callback: (server: unknown) => void): void;
   watcherManager: WatcherManager;
@@ -56,7 +58,22 @@ export interface ConnectionManager {
   xid: number;
   /** The last zxid seen, sent in SetWatches so the server can tell what we missed. */
   zxid: Buffer;
-  packetQueue: { queue: Array<{ request: { header: { type: number } | null }; callback: unknown }>; unshift(packet: unknown): void };
+  packetQueue: PacketQueue;
+  /** Requests written and not yet answered, in the order they were written. */
+  pendingQueue: QueuedPacket[];
+}
+
+/** A request in the client's queue. */
+export interface QueuedPacket {
+  request: { header: { type: number; xid?: number } | null; toBuffer(): Buffer };
+  callback: unknown;
+}
+
+/** The client's outgoing queue (an EventEmitter that emits `readable` on every push). */
+export interface PacketQueue extends EventEmitter {
+  queue: QueuedPacket[];
+  unshift(packet: unknown): void;
+  shift(): QueuedPacket | undefined;
 }
 
 /** The client's per-path registry of one-shot watchers. */
@@ -363,4 +380,115 @@ export function setServers(cm: ConnectionManager, servers: ReadonlyArray<{ host:
   members.serverAttempts = 0;
   // connectTimeout is sessionTimeout / servers.length: recompute it for the new list.
   members.updateTimeout(cm.sessionTimeout);
+}
+
+/** How many bytes of requests one socket write carries at most (larger queues go out in several). */
+export const MAX_WRITE_BYTES = 256 * 1024;
+
+/**
+ * node-zookeeper-client 1.1.3 writes every request with a `socket.write` of its own, at once
+ * (`PacketQueue.push` emits `readable`, `onPacketQueueReadable` writes), so with many requests in
+ * flight each is a TCP segment of its own and another wake-up of the server's selector and request
+ * threads. Java's `ClientCnxnSocketNIO.doIO` drains its whole outgoing queue into one write. Makes
+ * the queue flush once per tick instead: every request queued in one tick (and the microtasks it
+ * runs) leaves in one socket write, in queue order, numbered and put in the pending queue as the
+ * client does (each request's own `toBuffer()`, so `withSerializedOpCode` still applies). Back
+ * pressure as before: a write the socket refuses waits for `drain`. Shown by session.test.ts "requests of one tick leave in one write".
+ */
+export function coalesceWrites(cm: ConnectionManager): void {
+  let scheduled = false;
+  const counts = { writes: 0, requests: 0 };
+  writeCountsOf.set(cm, counts);
+  const onWrite = (requests: number): void => {
+    counts.writes++;
+    counts.requests += requests;
+  };
+  const flush = (): void => {
+    scheduled = false;
+    writeQueued(cm, onWrite);
+  };
+  cm.packetQueue.removeAllListeners('readable');
+  cm.packetQueue.on('readable', () => {
+    if (scheduled) return;
+    scheduled = true;
+    process.nextTick(flush);
+  });
+  // Called by the client itself once connected and on `drain`: write what is queued now.
+  cm.onPacketQueueReadable = flush;
+}
+
+const writeCountsOf = new WeakMap<ConnectionManager, { writes: number; requests: number }>();
+
+/** How many socket writes `owner`'s connection made so far, and how many packets they carried (tests). */
+export function writeCounts(owner: object): { writes: number; requests: number } {
+  return { ...(writeCountsOf.get(managerOf(owner)) ?? { writes: 0, requests: 0 }) };
+}
+
+/** `onPacketQueueReadable` of 1.1.3, writing the queue in as few socket writes as `MAX_WRITE_BYTES` allows. */
+function writeQueued(cm: ConnectionManager, onWrite: (requests: number) => void): void {
+  const socket = cm.socket;
+  const s = CM_STATES;
+  if (!socket || !(cm.state === s.CONNECTED || cm.state === s.CONNECTED_READ_ONLY || cm.state === s.CLOSING)) return;
+  const OP = jute.OP_CODES;
+  let buffers: Buffer[] = [];
+  let bytes = 0;
+  const write = (): boolean => {
+    if (buffers.length === 0) return true;
+    const chunk = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, bytes);
+    onWrite(buffers.length);
+    buffers = [];
+    bytes = 0;
+    return socket.write(chunk);
+  };
+  let packet: QueuedPacket | undefined;
+  while ((packet = cm.packetQueue.shift()) !== undefined) {
+    const header = packet.request.header!;
+    if (header.type !== OP.PING && header.type !== OP.AUTH) {
+      header.xid = cm.xid;
+      cm.xid += 1;
+      cm.pendingQueue.push(packet);
+    }
+    const buffer = packet.request.toBuffer();
+    buffers.push(buffer);
+    bytes += buffer.length;
+    // The close request is the last packet the session sends.
+    if (header.type === OP.CLOSE_SESSION) break;
+    // The rest waits for `drain` (the client calls onPacketQueueReadable again).
+    if (bytes >= MAX_WRITE_BYTES && !write()) return;
+  }
+  write();
+}
+
+/**
+ * node-zookeeper-client 1.1.3 parses a chunk of replies recursively, one frame per call, copying
+ * what is left of the chunk each time (`Buffer.concat` of the rest): a chunk of n replies costs
+ * O(n^2) bytes copied and n stack frames, and a partial frame left from a closed socket is glued
+ * to the next connection's first reply. Cuts each chunk into whole frames and hands the client
+ * one frame at a time (which it parses without copying), keeping a partial frame for the next
+ * chunk of the same socket only. Shown by session.test.ts "requests of one tick leave in one write"
+ * (hundreds of replies arrive in one chunk).
+ */
+export function frameReplies(cm: ConnectionManager): void {
+  const parse = (Object.getPrototypeOf(cm) as ConnectionManager).onSocketData;
+  let rest: Buffer | undefined;
+  let restOf: Socket | undefined;
+  cm.onSocketData = (chunk: Buffer): void => {
+    const socket = cm.socket;
+    let buffer = rest !== undefined && restOf === socket ? Buffer.concat([rest, chunk]) : chunk;
+    rest = undefined;
+    let offset = 0;
+    while (buffer.length - offset >= 4) {
+      const end = offset + 4 + buffer.readInt32BE(offset);
+      if (end > buffer.length) break;
+      parse.call(cm, buffer.subarray(offset, end));
+      offset = end;
+      // The client gave up on this socket (a reply it could not match): the rest is void.
+      if (cm.socket !== socket || socket?.destroyed) return;
+    }
+    if (offset < buffer.length) {
+      // Copied: a view would keep the whole chunk alive.
+      rest = Buffer.from(buffer.subarray(offset));
+      restOf = socket;
+    }
+  };
 }

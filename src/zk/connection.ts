@@ -20,7 +20,9 @@ import {
   client as zkClient,
   CM_STATES,
   addAuth,
+  coalesceWrites,
   connectTls,
+  frameReplies,
   handshakeWithChunkedWatches,
   registerManager,
   setServers,
@@ -123,6 +125,8 @@ export class Connection extends EventEmitter {
     for (const { scheme, credentials } of options.auth ?? []) addAuth(this.client, scheme, credentials);
     registerManager(this, this.cm);
     wrapRequestCounter(this.cm);
+    coalesceWrites(this.cm);
+    frameReplies(this.cm);
     this.hookClient(options.tls);
     const interval = Math.max(5, Math.min(200, Math.floor(options.sessionTimeoutMs / 30)));
     this.checkTimer = setInterval(() => this.checkLiveness(interval), interval);
@@ -289,16 +293,12 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** Runs `fn`, which sends several requests, so that they leave in one socket write. */
+  /**
+   * Runs `fn`, which sends several requests, so that they leave in one socket write: every
+   * request queued in one tick does (`coalesceWrites`), so this only says that `fn` relies on it.
+   */
   batch<T>(fn: () => T): T {
-    const socket = this.cm.socket;
-    if (!socket || this.cm.state !== CM_STATES.CONNECTED) return fn();
-    socket.cork();
-    try {
-      return fn();
-    } finally {
-      socket.uncork();
-    }
+    return fn();
   }
 
   /** Closes the session on the server (its ephemeral nodes go at once) and the socket. */
