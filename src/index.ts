@@ -77,3 +77,7 @@ export type { MultiLock, MultiLockOptions } from './sync.js';
 // withLock and lead (issue 11)
 export { lead, LeaderWorkOverrunError, withLock } from './sync.js';
 export type { LeadOptions, LockContext, WithLockOptions } from './sync.js';
+
+// inspection (issue 12)
+export { listLeaders, listLocks, lockSnapshot, observeLock } from './sync.js';
+export type { InspectOptions, LockContender, LockSnapshot, NamedElection, ObserveLockOptions } from './sync.js';
