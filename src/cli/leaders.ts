@@ -1,0 +1,21 @@
+/** `zoosync leaders`: every region leader election, with its leader, the leader's data, and the participants. */
+import { listLeaders } from '../index.js';
+import { REGION_LEADER_ROOT } from '../wire/paths.js';
+import type { CommandContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { jsonLine } from './output.js';
+import { electionJson, leadersTable } from './views.js';
+
+/** Lists the elections; exits 0. */
+export async function leadersCommand(ctx: CommandContext): Promise<number> {
+  const elections = await listLeaders({ session: ctx.session() });
+  const now = Date.now();
+  if (ctx.json) {
+    ctx.io.out(jsonLine({ root: REGION_LEADER_ROOT, at: new Date(now).toISOString(), elections: elections.map((e) => electionJson(e, now)) }));
+  } else if (elections.length === 0) {
+    ctx.io.out(`no elections under ${REGION_LEADER_ROOT}`);
+  } else {
+    ctx.io.out(leadersTable(elections, now));
+  }
+  return EXIT.OK;
+}
