@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LockLostError, regionLeader, regionTimedLock } from '../../src/index.js';
-import { freePorts, sharedServer, stopAll, uniqueId, waitFor, within } from '../harness/index.js';
+import { freePorts, makeTestPki, needsOwnServers, sharedServer, startStandalone, stopAll, uniqueId, waitFor, within } from '../harness/index.js';
 import { testEnv, type TestEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
@@ -244,6 +244,37 @@ test('doctor: reachability, version, mode, negotiated timeout and clock offset p
     assert.match(text.stdout, /ok: no problem found/);
   } finally {
     await env.finish({ strict: true });
+  }
+});
+
+test('doctor over TLS with a client certificate and digest auth: both reported; an untrusted CA or a missing certificate is a problem', async (t) => {
+  if (!needsOwnServers(t)) return;
+  const pki = await makeTestPki();
+  const server = await startStandalone({ tls: { pki, clientAuth: 'need' } });
+  try {
+    const hosts = server.secureConnectString;
+    const tlsFlags = ['--tls-ca', pki.ca, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key];
+    const good = await zoosync(['doctor', '--json', '--hosts', hosts, ...tlsFlags, '--auth', 'digest:ops:secret']);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    const report = JSON.parse(good.stdout);
+    assert.deepEqual(report.tls, { enabled: true, clientCertificate: true });
+    assert.deepEqual(report.auth, { schemes: ['digest'], status: 'accepted' });
+    const h = report.hosts[0];
+    assert.equal(h.reach.tls.authorized, true);
+    assert.match(h.reach.tls.protocol, /^TLSv1\.[23]$/);
+    assert.equal(h.session.ok, true);
+    assert.ok('offsetMs' in h.session.clock, JSON.stringify(h.session.clock));
+    assert.equal(h.server.mode, 'standalone', 'the four-letter words are asked over TLS too');
+
+    const untrusted = await zoosync(['doctor', '--json', '--hosts', hosts, '--tls-ca', pki.otherCa, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key]);
+    assert.equal(untrusted.code, 1);
+    assert.match(JSON.parse(untrusted.stdout).problems[0], /not signed by a CA we trust/);
+    const noCert = await zoosync(['doctor', '--json', '--hosts', hosts, '--tls-ca', pki.ca, '--connect-timeout', '3000']);
+    assert.equal(noCert.code, 1, noCert.stdout);
+    assert.equal(JSON.parse(noCert.stdout).ok, false);
+    assert.match(JSON.parse(noCert.stdout).problems[0], /refused our client certificate/);
+  } finally {
+    await server.stop();
   }
 });
 
