@@ -112,6 +112,11 @@ async function main(): Promise<void> {
     if (watching && !stop.signal.aborted) stop.abort();
     else process.exit(130);
   };
+  // `zoosync locks | head`: a closed pipe ends the run quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const code = await run(argv, stdio, stop.signal);
