@@ -279,33 +279,35 @@ test('doctor over TLS with a client certificate and digest auth: both reported; 
 });
 
 test('usage errors exit 2 naming the flag or command, before any I/O; an unreachable server exits 4', async () => {
-  const unknownCommand = await zoosync(['lokcs']);
+  const [dead] = await freePorts(1);
+  // Independent runs, started together: each is a Node start-up, which is slow on a busy machine.
+  const [unknownCommand, unknownFlag, wrongCommand, badNumber, badHosts, badNamespace, missingId, help, unreachable] = await Promise.all([
+    zoosync(['lokcs']),
+    zoosync(['locks', '--frob']),
+    zoosync(['locks', '--force']),
+    zoosync(['watch', 'x', '--for', 'soon', '--json']),
+    zoosync(['locks'], { ZK_HOSTS: 'not a host' }),
+    zoosync(['locks', '--namespace', 'a//b']),
+    zoosync(['release']),
+    zoosync(['--help']),
+    zoosync(['locks', '--json', '--hosts', `127.0.0.1:${dead}`, '--connect-timeout', '1000']),
+  ]);
   assert.equal(unknownCommand.code, 2);
   assert.match(unknownCommand.stderr, /unknown command "lokcs"/);
-  const unknownFlag = await zoosync(['locks', '--frob']);
   assert.equal(unknownFlag.code, 2);
   assert.match(unknownFlag.stderr, /unknown flag --frob/);
-  const wrongCommand = await zoosync(['locks', '--force']);
   assert.equal(wrongCommand.code, 2);
   assert.match(wrongCommand.stderr, /--force is not a flag of "locks"/);
-  const badNumber = await zoosync(['watch', 'x', '--for', 'soon', '--json']);
   assert.equal(badNumber.code, 2);
   assert.equal(JSON.parse(badNumber.stdout).exitCode, 2);
   assert.match(JSON.parse(badNumber.stdout).error.message, /--for/);
-  const badHosts = await zoosync(['locks'], { ZK_HOSTS: 'not a host' });
   assert.equal(badHosts.code, 2);
   assert.match(badHosts.stderr, /ZK_HOSTS/);
-  const badNamespace = await zoosync(['locks', '--namespace', 'a//b']);
   assert.equal(badNamespace.code, 2);
   assert.match(badNamespace.stderr, /--namespace/);
-  const missingId = await zoosync(['release']);
   assert.equal(missingId.code, 2);
-  const help = await zoosync(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /exit codes: 0 ok/);
-
-  const [dead] = await freePorts(1);
-  const unreachable = await zoosync(['locks', '--json', '--hosts', `127.0.0.1:${dead}`, '--connect-timeout', '1000']);
   assert.equal(unreachable.code, 4, unreachable.stderr);
   assert.equal(JSON.parse(unreachable.stdout).error.code, 'ZOOSYNC_CONNECT_TIMEOUT');
 });
