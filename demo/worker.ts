@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LeadershipEndedError, LockReleasedError, regionLeader, regionTimedLock, Session, type Leader } from '../src/index.js';
 import { now, type Command, type WorkerEvent } from './timeline.js';
 
-const [, , name = 'worker', hosts] = process.argv;
+const [, , , hosts] = process.argv; // argv[2] is the worker's name: run.ts labels the events with it
 const session = new Session({ hosts, sessionTimeoutMs: 3000 });
 const stop = new AbortController();
 let leader: Leader | undefined;
@@ -24,8 +24,9 @@ const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.m
 const pause = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal }).catch(() => undefined);
 
 for (const state of ['connected', 'suspended', 'reconnected', 'lost'] as const) {
-  session.on(state, (detail?: unknown) => {
-    const d = detail === undefined ? undefined : detail instanceof Error ? detail.message : String(detail);
+  // Session passes `suspended` a reason string and `lost` its ZoosyncError; the others nothing.
+  session.on(state, (detail?: string | Error) => {
+    const d = detail instanceof Error ? detail.message : detail;
     send({ kind: 'session', t: now(), state, ...(d ? { detail: d } : {}) });
   });
 }

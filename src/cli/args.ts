@@ -75,7 +75,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     throw new UsageError(e.message.split('\n')[0]!);
   }
-  const flags = { ...parsed.values } as Flags;
+  const flags: Flags = { ...parsed.values };
   const [name, ...positionals] = parsed.positionals;
   if (name === undefined) {
     if (flags.help) return { command: undefined, positionals: [], flags };

@@ -97,7 +97,7 @@ export function fourLetterWord(h: Host, tls: ConnectionOptions | undefined, word
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.once('end', () => done());
     socket.once('close', () => done());
-    socket.once('error', (e) => done(e));
+    socket.once('error', (e: Error) => done(e));
   });
 }
 

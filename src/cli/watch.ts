@@ -5,7 +5,7 @@
  * with `--json` one JSON line per change. Ends on SIGINT or after `--for <ms>`.
  */
 import { idToString, regionLeaderPath } from '../wire/paths.js';
-import { observeLeader, observeLock, type ElectionSnapshot, type LockSnapshot, type NamedElection } from '../index.js';
+import { observeLeader, observeLock, type ElectionSnapshot, type LockSnapshot } from '../index.js';
 import { msFlag } from './args.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -34,7 +34,7 @@ export async function watchCommand(ctx: CommandContext): Promise<number> {
       const body = name ? electionJson({ ...name, ...(view as ElectionSnapshot) }, now) : lockJson(view as LockSnapshot, now);
       return jsonLine({ at: new Date(now).toISOString(), ...body });
     }
-    return name ? electionText({ ...name, ...(view as ElectionSnapshot) } as NamedElection, now) : lockText(view as LockSnapshot, now);
+    return name ? electionText({ ...name, ...(view as ElectionSnapshot) }, now) : lockText(view as LockSnapshot, now);
   };
   const live = ctx.io.isTTY && !ctx.json;
   let last: LockSnapshot | ElectionSnapshot | undefined;

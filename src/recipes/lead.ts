@@ -83,7 +83,8 @@ function term(leader: Leader, fn: (leader: Leader) => unknown, o: LeadLoopOption
   const resign = (): void => void leader.rescind().catch(() => undefined);
   if (o.signal?.aborted) resign();
   else o.signal?.addEventListener('abort', resign, { once: true });
-  const work: Promise<TermEnd> = (async () => fn(leader))().then(
+  // `fn` runs now; its throw, or its promise's rejection, becomes `work`'s `{ ok: false }`.
+  const work: Promise<TermEnd> = new Promise<unknown>((resolve) => resolve(fn(leader))).then(
     () => ({ ok: true }),
     (error: unknown) => ({ ok: false, error }),
   );

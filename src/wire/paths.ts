@@ -87,7 +87,7 @@ export function checkBytes(value: string, limit: number, argument: string): stri
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value;
 }
 

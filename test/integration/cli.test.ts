@@ -40,11 +40,71 @@ function zoosync(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
+/** A node as `--json` prints it (fencing tokens as strings). */
+interface NodeOut {
+  node: string;
+  path: string;
+  sessionId: string;
+  fencingToken: string;
+  ageMs: number;
+  deadline: string;
+  leaseLeftMs: number;
+  data?: string;
+  dataBase64?: string;
+}
+
+/** A lock or an election as `--json` prints it. */
+interface ViewOut {
+  id: string;
+  path: string;
+  state: string;
+  holder: NodeOut;
+  waiters: NodeOut[];
+  leader: NodeOut;
+  participants: NodeOut[];
+}
+
+/** What a host's entry of `doctor --json` holds, as far as these tests read it. */
+interface HostOut {
+  reach: { reachable: boolean; tls: { authorized: boolean; protocol: string } };
+  server: { whitelisted: boolean; version: string; mode: string };
+  session: { ok: boolean; requestedTimeoutMs: number; negotiatedTimeoutMs: number; clock: { offsetMs: number; uncertaintyMs: number } };
+}
+
+/** Every field of every command's `--json` that these tests read (each command prints some of them). */
+interface Out extends ViewOut {
+  namespace: string;
+  locks: ViewOut[];
+  elections: ViewOut[];
+  kind: string;
+  released: boolean;
+  reason: string;
+  wouldDelete: string;
+  deleted: string;
+  warning: string;
+  ok: boolean;
+  chroot: string | null;
+  problems: string[];
+  tls: { enabled: boolean; clientCertificate: boolean };
+  auth: { schemes: string[]; status: string };
+  hosts: HostOut[];
+  error: { code?: string; message: string };
+  exitCode: number;
+}
+
+const parse = (text: string): Out => JSON.parse(text) as Out;
+
+/** `value`, failing the test when it is undefined. */
+function must<T>(value: T | undefined, what: string): T {
+  assert.ok(value !== undefined, `${what} is missing`);
+  return value;
+}
+
 /** Runs `zoosync …args --json` against this test's root and parses its one JSON document. */
-async function zoosyncJson(t: TestEnv, args: string[], expectCode = 0): Promise<any> {
+async function zoosyncJson(t: TestEnv, args: string[], expectCode = 0): Promise<Out> {
   const r = await zoosync([...args, '--json'], { ZK_HOSTS: t.hosts });
   assert.equal(r.code, expectCode, `zoosync ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return parse(r.stdout);
 }
 
 test('locks and leaders list what is held: holder, fencing token, lease, waiters, leader data, participants', async (t) => {
@@ -63,11 +123,11 @@ test('locks and leaders list what is held: holder, fencing token, lease, waiters
     follower.catch(() => undefined);
     const free = uniqueId('free');
     await (await regionTimedLock(free, { session: holderSession })).unlock();
-    await waitFor(async () => (await zoosyncJson(env, ['locks'])).locks.find((l: any) => l.id === id)?.waiters.length === 1, { timeoutMs: 10_000, message: 'the waiter queued' });
+    await waitFor(async () => (await zoosyncJson(env, ['locks'])).locks.find((l) => l.id === id)?.waiters.length === 1, { timeoutMs: 10_000, message: 'the waiter queued' });
 
     const listed = await zoosyncJson(env, ['locks']);
     assert.equal(listed.namespace, 'sync/regionlock');
-    const row = listed.locks.find((l: any) => l.id === id);
+    const row = must(listed.locks.find((l) => l.id === id), `lock ${id}`);
     assert.equal(row.path, `/sync/regionlock/${id.replaceAll('/', '#')}`);
     assert.equal(row.state, 'held');
     assert.equal(row.holder.fencingToken, lock.fencingToken.toString());
@@ -77,9 +137,9 @@ test('locks and leaders list what is held: holder, fencing token, lease, waiters
     assert.ok(Date.parse(row.holder.deadline) > Date.now());
     assert.ok(row.holder.ageMs >= 0);
     assert.equal(row.waiters.length, 1);
-    assert.equal(row.waiters[0].sessionId, `0x${waiterSession.current!.sessionId}`);
-    assert.ok(BigInt(row.waiters[0].fencingToken) > lock.fencingToken);
-    assert.equal(listed.locks.find((l: any) => l.id === free)?.state, 'free', 'an unlocked parent awaiting the reaper is listed as free');
+    assert.equal(row.waiters[0]?.sessionId, `0x${waiterSession.current!.sessionId}`);
+    assert.ok(BigInt(must(row.waiters[0], 'the waiter').fencingToken) > lock.fencingToken);
+    assert.equal(listed.locks.find((l) => l.id === free)?.state, 'free', 'an unlocked parent awaiting the reaper is listed as free');
     assert.deepEqual((await zoosyncJson(env, ['locks', '--namespace', 'other/ns'])).locks, []);
 
     const text = await zoosync(['locks'], { ZK_HOSTS: env.hosts });
@@ -87,15 +147,15 @@ test('locks and leaders list what is held: holder, fencing token, lease, waiters
     assert.match(text.stdout, new RegExp(`^${id}\\s+held\\s+0x${holderSession.current!.sessionId}\\s+${lock.fencingToken}\\s`, 'm'));
 
     const elections = (await zoosyncJson(env, ['leaders'])).elections;
-    const e = elections.find((x: any) => x.id === electionId);
+    const e = must(elections.find((x) => x.id === electionId), `election ${electionId}`);
     assert.equal(e.path, `/sync/regionleader/${electionId}`);
     assert.equal(e.state, 'led');
     assert.equal(e.leader.path, leader.path);
     assert.equal(e.leader.fencingToken, leader.fencingToken.toString());
     assert.equal(e.leader.data, 'http://a.internal:8080');
     assert.equal(e.participants.length, 2);
-    assert.equal(e.participants[1].dataBase64, Buffer.from([0xff, 0x00]).toString('base64'), 'data that is not UTF-8 comes as base64');
-    assert.equal(elections.some((x: any) => x.id === electionId.split('/')[0]), false, 'the parent of a nested id is not an election');
+    assert.equal(e.participants[1]?.dataBase64, Buffer.from([0xff, 0x00]).toString('base64'), 'data that is not UTF-8 comes as base64');
+    assert.equal(elections.some((x) => x.id === electionId.split('/')[0]), false, 'the parent of a nested id is not an election');
 
     await leader.rescind();
     await (await follower).rescind();
@@ -153,7 +213,7 @@ test('release --leader deletes the leader node: it is rescinded and the next par
     const leader = await regionLeader(id, { session: env.session() });
     const next = regionLeader(id, { session: env.session() });
     next.catch(() => undefined);
-    await waitFor(async () => (await zoosyncJson(env, ['leaders'])).elections.find((e: any) => e.id === id)?.participants.length === 2, { timeoutMs: 10_000, message: 'second participant' });
+    await waitFor(async () => (await zoosyncJson(env, ['leaders'])).elections.find((e) => e.id === id)?.participants.length === 2, { timeoutMs: 10_000, message: 'second participant' });
     const done = await zoosyncJson(env, ['release', id, '--leader', '--force', '--yes']);
     assert.equal(done.kind, 'leader');
     assert.equal(done.deleted, leader.path);
@@ -176,9 +236,9 @@ test('watch prints one JSON line per change and ends cleanly on SIGINT; --for en
     child = spawn(process.execPath, [CLI, 'watch', id, '--json', '--for', '60000'], { env: childEnv({ ZK_HOSTS: env.hosts }), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const nextView = async (what: string): Promise<any> => JSON.parse((await within(lines.next(), 15_000, what)).value as string);
+    const nextView = async (what: string): Promise<Out> => parse((await within(lines.next(), 15_000, what)).value as string);
     // The parent's creation is a change of its own (a view still free): wait for the view that differs.
-    const untilView = async (state: string, what: string): Promise<any> => {
+    const untilView = async (state: string, what: string): Promise<Out> => {
       for (let i = 0; i < 5; i++) {
         const view = await nextView(what);
         if (view.state === state) return view;
@@ -199,7 +259,7 @@ test('watch prints one JSON line per change and ends cleanly on SIGINT; --for en
     const leader = await regionLeader(leaderId, { session: env.session(), data: 'here' });
     const r = await zoosync(['watch', leaderId, '--leader', '--json', '--for', '1500'], { ZK_HOSTS: env.hosts });
     assert.equal(r.code, 0, r.stderr);
-    const first = JSON.parse(r.stdout.split('\n')[0]!);
+    const first = parse(r.stdout.split('\n')[0]!);
     assert.equal(first.state, 'led');
     assert.equal(first.leader.data, 'here');
     await leader.rescind();
@@ -217,7 +277,7 @@ test('doctor: reachability, version, mode, negotiated timeout and clock offset p
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.equal(report.chroot, env.root);
     assert.equal(report.hosts.length, 1);
-    const h = report.hosts[0];
+    const h = must(report.hosts[0], 'the host');
     assert.equal(h.reach.reachable, true);
     assert.equal(h.server.whitelisted, true, 'the harness whitelists the four-letter words');
     assert.match(h.server.version, /^\d+\.\d+\.\d+/);
@@ -234,11 +294,11 @@ test('doctor: reachability, version, mode, negotiated timeout and clock offset p
     const [hostList, ...chroot] = env.hosts.split('/');
     const mixed = await zoosync(['doctor', '--json', '--hosts', `127.0.0.1:${dead},${hostList}/${chroot.join('/')}`], {});
     assert.equal(mixed.code, 1, mixed.stderr);
-    const bad = JSON.parse(mixed.stdout);
+    const bad = parse(mixed.stdout);
     assert.equal(bad.ok, false);
-    assert.equal(bad.hosts[0].reach.reachable, false);
-    assert.match(bad.problems[0], new RegExp(`^127\\.0\\.0\\.1:${dead}: unreachable`));
-    assert.equal(bad.hosts[1].session.ok, true, 'the live host is still examined');
+    assert.equal(bad.hosts[0]?.reach.reachable, false);
+    assert.match(bad.problems[0] ?? '', new RegExp(`^127\\.0\\.0\\.1:${dead}: unreachable`));
+    assert.equal(bad.hosts[1]?.session.ok, true, 'the live host is still examined');
     const text = await zoosync(['doctor'], { ZK_HOSTS: env.hosts });
     assert.equal(text.code, 0);
     assert.match(text.stdout, /ok: no problem found/);
@@ -256,10 +316,10 @@ test('doctor over TLS with a client certificate and digest auth: both reported; 
     const tlsFlags = ['--tls-ca', pki.ca, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key];
     const good = await zoosync(['doctor', '--json', '--hosts', hosts, ...tlsFlags, '--auth', 'digest:ops:secret']);
     assert.equal(good.code, 0, good.stdout + good.stderr);
-    const report = JSON.parse(good.stdout);
+    const report = parse(good.stdout);
     assert.deepEqual(report.tls, { enabled: true, clientCertificate: true });
     assert.deepEqual(report.auth, { schemes: ['digest'], status: 'accepted' });
-    const h = report.hosts[0];
+    const h = must(report.hosts[0], 'the host');
     assert.equal(h.reach.tls.authorized, true);
     assert.match(h.reach.tls.protocol, /^TLSv1\.[23]$/);
     assert.equal(h.session.ok, true);
@@ -268,11 +328,11 @@ test('doctor over TLS with a client certificate and digest auth: both reported; 
 
     const untrusted = await zoosync(['doctor', '--json', '--hosts', hosts, '--tls-ca', pki.otherCa, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key]);
     assert.equal(untrusted.code, 1);
-    assert.match(JSON.parse(untrusted.stdout).problems[0], /not signed by a CA we trust/);
+    assert.match(parse(untrusted.stdout).problems[0] ?? '', /not signed by a CA we trust/);
     const noCert = await zoosync(['doctor', '--json', '--hosts', hosts, '--tls-ca', pki.ca, '--connect-timeout', '3000']);
     assert.equal(noCert.code, 1, noCert.stdout);
-    assert.equal(JSON.parse(noCert.stdout).ok, false);
-    assert.match(JSON.parse(noCert.stdout).problems[0], /refused our client certificate/);
+    assert.equal(parse(noCert.stdout).ok, false);
+    assert.match(parse(noCert.stdout).problems[0] ?? '', /refused our client certificate/);
   } finally {
     await server.stop();
   }
@@ -299,8 +359,8 @@ test('usage errors exit 2 naming the flag or command, before any I/O; an unreach
   assert.equal(wrongCommand.code, 2);
   assert.match(wrongCommand.stderr, /--force is not a flag of "locks"/);
   assert.equal(badNumber.code, 2);
-  assert.equal(JSON.parse(badNumber.stdout).exitCode, 2);
-  assert.match(JSON.parse(badNumber.stdout).error.message, /--for/);
+  assert.equal(parse(badNumber.stdout).exitCode, 2);
+  assert.match(parse(badNumber.stdout).error.message, /--for/);
   assert.equal(badHosts.code, 2);
   assert.match(badHosts.stderr, /ZK_HOSTS/);
   assert.equal(badNamespace.code, 2);
@@ -309,5 +369,5 @@ test('usage errors exit 2 naming the flag or command, before any I/O; an unreach
   assert.equal(help.code, 0);
   assert.match(help.stdout, /exit codes: 0 ok/);
   assert.equal(unreachable.code, 4, unreachable.stderr);
-  assert.equal(JSON.parse(unreachable.stdout).error.code, 'ZOOSYNC_CONNECT_TIMEOUT');
+  assert.equal(parse(unreachable.stdout).error.code, 'ZOOSYNC_CONNECT_TIMEOUT');
 });

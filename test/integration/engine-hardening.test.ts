@@ -62,6 +62,33 @@ test('a create whose reply is lost is given up at the wait limit and not sent ag
   }
 });
 
+test('an abort while the create is answered late: the rejection waits for that node to be deleted', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  const proxy = await startProxy(connectString.split('/')[0]!);
+  const bare = await connectBare(connectString);
+  try {
+    const s = env.session({ hosts: proxy.connectString + env.root, sessionTimeoutMs: 6000 });
+    const id = uniqueId('late-reply');
+    await (await regionTimedLock(id, { session: s })).unlock();
+    proxy.delay(400, 'toClient');
+    const controller = new AbortController();
+    const pending = regionTimedLock(id, { session: s, waitForMs: 5000, signal: controller.signal });
+    pending.catch(() => undefined);
+    // The node exists on the server while its create's reply is still held back.
+    await waitFor(async () => (await bare.getChildren(lockParent(env.root, id))).length === 1, { timeoutMs: 5000, message: 'node made' });
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await assert.rejects(pending, (e) => e === reason);
+    assert.deepEqual(await bare.getChildren(lockParent(env.root, id)), [], 'the aborted create left its node behind the rejection');
+  } finally {
+    proxy.delay(0);
+    bare.close();
+    await env.finish();
+    await proxy.close();
+  }
+});
+
 test('an unreachable ZooKeeper is named in the LockTimeoutError, with the cause', async () => {
   const [port] = await freePorts(1);
   const hosts = `127.0.0.1:${port}`;
@@ -152,8 +179,8 @@ test('unlock() and rescind() reject with ReleaseFailedError while the server ref
       await bare.setAcl(parent, NO_DELETE);
       restore.push(parent);
     }
-    await assert.rejects(lock.unlock(), (e: unknown) => e instanceof ReleaseFailedError && (e as ReleaseFailedError).path === lock.path);
-    await assert.rejects(leader.rescind(), (e: unknown) => e instanceof ReleaseFailedError && (e as ReleaseFailedError).path === leader.path);
+    await assert.rejects(lock.unlock(), (e: unknown) => e instanceof ReleaseFailedError && e.path === lock.path);
+    await assert.rejects(leader.rescind(), (e: unknown) => e instanceof ReleaseFailedError && e.path === leader.path);
     assert.equal(await bare.exists(`${env.root}${lock.path}`), true, 'the lock node is still there, as the error says');
     assert.equal(await bare.exists(`${env.root}${leader.path}`), true, 'the leader node is still there, as the error says');
     assert.equal(lock.isHeld, false);
@@ -298,7 +325,7 @@ test('a missing chroot is named in the error', async (t) => {
   try {
     const error = await regionTimedLock(uniqueId('chroot'), { session: s }).catch((e: unknown) => e);
     assert.ok(error instanceof ChrootMissingError, String(error));
-    const missing = error as ChrootMissingError;
+    const missing = error;
     assert.equal(missing.chroot, chroot);
     assert.ok(missing.message.includes(chroot), missing.message);
   } finally {

@@ -63,7 +63,7 @@ test("a 'change' event re-checks at once, long before the interval", async (t) =
     const s = env.session({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
     const changes = new EventEmitter();
     let leads = false;
-    const campaign = globalLeader(id, { session: s, isLeaderRegion: async () => leads, recheckMs: 60_000, changes });
+    const campaign = globalLeader(id, { session: s, isLeaderRegion: () => Promise.resolve(leads), recheckMs: 60_000, changes });
     const state = track(campaign);
     await sleep(300);
     changes.emit('change'); // still not leading: keeps waiting

@@ -8,7 +8,6 @@ import { after, test, type TestContext } from 'node:test';
 import {
   connectRequestBytes,
   ensureZooKeeper,
-  externalHosts,
   needsOwnServers,
   harnessResources,
   makeTestPki,
@@ -23,6 +22,14 @@ import {
 } from '../harness/index.js';
 
 after(() => stopAll());
+
+/** The two classes of node-zookeeper-client's untyped `lib/jute` this file builds a ConnectRequest with. */
+interface Jute {
+  protocol: {
+    ConnectRequest: new (protocolVersion: number, lastZxidSeen: Buffer, timeOut: number, sessionId: Buffer, passwd: Buffer) => object;
+  };
+  Request: new (header: null, payload: object) => { toBuffer(): Buffer };
+}
 
 /** TLS options for server's secure port, trusting `ca` (a PEM path). */
 function to(server: ZkServer, ca: string, extra: ConnectionOptions = {}): ConnectionOptions {
@@ -77,7 +84,7 @@ test('makeTestPki: CAs, server and client certificates, keystores; cached per pr
     assert.ok(!c.verify(other.publicKey), `${c.subject} not signed by the other CA`);
   }
   for (const v of ['good', 'wrong-host', 'expired'] as const) assert.ok(fs.statSync(pki.servers[v].keyStore).size > 0);
-  const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute');
+  const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute') as Jute;
   const req = new jute.protocol.ConnectRequest(0, Buffer.alloc(8), 4000, Buffer.alloc(8), Buffer.alloc(16));
   assert.deepEqual(connectRequestBytes(4000), new jute.Request(null, req).toBuffer(), 'hand-built = jute bytes');
 

@@ -2,12 +2,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { after, test, type TestContext } from 'node:test';
+import { after, test } from 'node:test';
 import {
   assertNoNodesLeft,
   connectBare,
   ensureZooKeeper,
-  externalHosts,
   needsOwnServers,
   fourLetter,
   freePorts,
@@ -90,8 +89,8 @@ test('ensemble elects one leader, fails over on kill -9, and takes the server ba
   const ens = await startEnsemble(3);
   t.diagnostic(`3-node ensemble started in ${Date.now() - t0} ms`);
   const modes = await Promise.all(ens.servers.map((s) => s.mode()));
-  assert.equal(modes.filter((m) => m === 'leader').length, 1, `modes: ${modes}`);
-  assert.equal(modes.filter((m) => m === 'follower').length, 2, `modes: ${modes}`);
+  assert.equal(modes.filter((m) => m === 'leader').length, 1, `modes: ${modes.join(', ')}`);
+  assert.equal(modes.filter((m) => m === 'follower').length, 2, `modes: ${modes.join(', ')}`);
   const old = await ens.leader();
   assert.equal((await ens.followers()).length, 2);
 
@@ -224,8 +223,8 @@ test('stopAll leaves no server process and no data dir', async (t) => {
   const paused = await startStandalone();
   paused.pause();
   const before = harnessResources();
-  assert.ok(before.pids.length >= 2, `pids: ${before.pids}`);
-  assert.ok(before.dirs.length >= 2, `dirs: ${before.dirs}`);
+  assert.ok(before.pids.length >= 2, `pids: ${before.pids.join(', ')}`);
+  assert.ok(before.dirs.length >= 2, `dirs: ${before.dirs.join(', ')}`);
   await stopAll();
   for (const pid of before.pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `pid ${pid}`);
   for (const dir of before.dirs) assert.equal(fs.existsSync(dir), false, dir);

@@ -42,7 +42,11 @@ test('proclaim publishes new data, the observer yields it, and "no leader" is a 
     const leader = await regionLeader(id, { session: s, data: 'v1' });
     const stop = new AbortController();
     const views = observeLeader(id, { session: env.session(), signal: stop.signal });
-    const next = async (what: string) => (await within(views.next(), 5000, what)).value!;
+    const next = async (what: string) => {
+      const r = await within(views.next(), 5000, what);
+      assert.equal(r.done, false, `observer ended early (${what})`);
+      return r.value;
+    };
     const first = await next('first view');
     assert.equal(first.state, 'led');
     assert.equal(first.leader?.data.toString(), 'v1');

@@ -106,11 +106,12 @@ test('worker processes campaigning in a loop: never two leaders at once, and sev
     // Pair each election with the end of that term.
     const terms: Array<{ pid: number; start: number; end: number; token: bigint; path: string }> = [];
     for (const m of fleet.messages.filter((x) => x.ev === 'elected')) {
-      const end = fleet.messages.find((x) => x.ev === 'rescinded' && x.path === m.path);
-      assert.ok(end, `no end reported for the term of ${m.path}`);
+      const path = m.path as string;
+      const end = fleet.messages.find((x) => x.ev === 'rescinded' && x.path === path);
+      assert.ok(end, `no end reported for the term of ${path}`);
       assert.equal(end.reason, 'resigned');
       assert.equal(end.aborted, true);
-      terms.push({ pid: m.pid, start: m.t, end: end.t, token: BigInt(m.token as string), path: m.path as string });
+      terms.push({ pid: m.pid, start: m.t, end: end.t, token: BigInt(m.token as string), path });
     }
     terms.sort((a, b) => a.start - b.start);
     const leaders = new Set(terms.map((x) => x.pid));

@@ -17,9 +17,8 @@ import { testEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
-/** `any`-typed escape hatch for calls a TypeScript caller could not write. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const loose = (v: unknown): any => v;
+/** Passes `v` as whatever type the call expects: for calls a TypeScript caller could not write. */
+const loose = <T>(v: unknown): T => v as T;
 
 const badIds: Array<[string, unknown]> = [
   ['empty id', ''],
@@ -45,7 +44,7 @@ const badIds: Array<[string, unknown]> = [
 ];
 
 /** Checks `run` rejects (or throws) an InvalidArgumentError for `argument` (message matching `message`), fast and without touching `session`. */
-async function expectInvalid(run: () => Promise<unknown> | unknown, argument: string, session: Session, message?: RegExp): Promise<void> {
+async function expectInvalid(run: () => unknown, argument: string, session: Session, message?: RegExp): Promise<void> {
   const t0 = performance.now();
   let caught: unknown;
   try {
@@ -99,7 +98,7 @@ test('bad options are rejected before any I/O, naming the option', async () => {
   const closed = new Session({ hosts: `127.0.0.1:${port}`, sessionTimeoutMs: 2000, connectTimeoutMs: 2000 });
   const yes = (): boolean => true;
   try {
-    const cases: Array<[string, () => Promise<unknown> | unknown, string]> = [
+    const cases: Array<[string, () => unknown, string]> = [
       ['regionLeader options not an object', () => regionLeader('ok', loose(5)), 'options'],
       ['regionLeader signal not an AbortSignal', () => regionLeader('ok', { session: closed, signal: loose({ aborted: false }) }), 'options.signal'],
       ['regionLeader session not a Session', () => regionLeader('ok', { session: loose({ connection() {} }) }), 'options.session'],
@@ -161,7 +160,7 @@ test('unknown option keys are refused by every leader function, naming the neare
   const yes = (): boolean => true;
   const signal = new AbortController().signal;
   try {
-    const cases: Array<[string, () => Promise<unknown> | unknown, string, RegExp]> = [
+    const cases: Array<[string, () => unknown, string, RegExp]> = [
       ['regionLeader signl', () => regionLeader('ok', loose({ session: closed, signl: signal })), 'options.signl', /^options\.signl: unknown option; did you mean signal\?$/],
       ['regionLeader sesion', () => regionLeader('ok', loose({ sesion: closed })), 'options.sesion', /did you mean session\?$/],
       ['regionLeader undefined timeoutMs', () => regionLeader('ok', loose({ session: closed, timeoutMs: undefined })), 'options.timeoutMs', /the known options are signal, session, acl, data$/],

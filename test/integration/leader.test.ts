@@ -565,7 +565,7 @@ test('observeLeader yields a new snapshot after each change and ends when its si
     const next = async (what: string) => {
       const r = await within(it.next(), 5000, what);
       assert.equal(r.done, false, `observer ended early (${what})`);
-      return r.value!;
+      return r.value;
     };
     /** Reads snapshots until one satisfies `pred` (changes may be coalesced). */
     const until = async (pred: (s: { leader?: { path: string } | undefined; participants: unknown[] }) => boolean, what: string) => {

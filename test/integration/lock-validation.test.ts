@@ -97,9 +97,10 @@ async function rejectsNaming(
     error = e;
   }
   const took = performance.now() - t0;
+  const got = String(error);
   assert.ok(error !== undefined, `expected a rejection naming ${argument}`);
-  assert.ok(!(error instanceof ConnectTimeoutError), `I/O was attempted: ${String(error)}`);
-  assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
+  assert.ok(!(error instanceof ConnectTimeoutError), `I/O was attempted: ${got}`);
+  assert.ok(error instanceof type, `expected ${type.name}, got ${got}`);
   assert.ok(error instanceof InvalidArgumentError);
   assert.equal(error.argument, argument, error.message);
   assert.equal(error.code, 'ZOOSYNC_INVALID_ARGUMENT');
@@ -340,7 +341,7 @@ test('unknown lock option keys are refused, naming the key and the nearest known
         await t.test(name, async () => {
           for (const [extra, argument, message] of cases) {
             for (const session of [live, dead]) {
-              await rejectsNaming(() => lock('fine', { session, ...extra } as LockOptions), argument, InvalidArgumentError, message);
+              await rejectsNaming(() => lock('fine', { session, ...extra }), argument, InvalidArgumentError, message);
             }
           }
           // A misspelt session would have fallen back to the default session.
@@ -373,11 +374,11 @@ test('unknown reservation option keys are refused before any I/O', async (t) => 
       for (const [options, argument, message] of cases) {
         // reservation() also takes an acl; anonymousRelease() only a session.
         assert.throws(
-          () => reservation('/items', 'ok', options as { session?: Session }),
+          () => reservation('/items', 'ok', options),
           (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument && new RegExp(message.source.replace('are session$', 'are session, acl$')).test(e.message),
         );
-        await rejectsNaming(() => anonymousRelease('/items', 'ok', options as { session?: Session }), argument, InvalidArgumentError, message);
-        await rejectsNaming(() => anonymousRelease('/items', 'ok', { ...options, session: dead } as { session?: Session }), argument, InvalidArgumentError, message);
+        await rejectsNaming(() => anonymousRelease('/items', 'ok', options), argument, InvalidArgumentError, message);
+        await rejectsNaming(() => anonymousRelease('/items', 'ok', { ...options, session: dead }), argument, InvalidArgumentError, message);
       }
       assert.equal(live.state, 'idle');
       assert.equal(dead.state, 'idle');

@@ -7,10 +7,8 @@ import {
   LockLostError,
   LockReleasedError,
   LockTimeoutError,
-  NoNodeError,
   regionTimedLock,
   type Lock,
-  type Session,
 } from '../../src/index.js';
 import { reaperFor } from '../../src/recipes/reaper.js';
 import { sharedServer, stopAll, waitFor } from '../harness/index.js';
@@ -182,7 +180,7 @@ test('a wait that times out rejects with LockTimeoutError and leaves no node of 
     const waited = performance.now() - t0;
     t.diagnostic(`timed out after ${waited.toFixed(0)} ms (waitForMs 600)`);
     assert.ok(error instanceof LockTimeoutError, String(error));
-    assert.equal((error as LockTimeoutError).code, 'ZOOSYNC_LOCK_TIMEOUT');
+    assert.equal(error.code, 'ZOOSYNC_LOCK_TIMEOUT');
     assert.ok(waited >= 590, `gave up early, after ${waited} ms`);
     assert.deepEqual(await children(a, parent), [held.path.slice(parent.length + 1)]);
     await held.unlock();
@@ -298,7 +296,7 @@ test('the signal aborts with LockReleasedError on unlock', async (t) => {
   try {
     const lock = await regionTimedLock('released', { session: env.session(), ...LONG });
     let seen: unknown;
-    lock.signal.addEventListener('abort', () => (seen = lock.signal.reason), { once: true });
+    lock.signal.addEventListener('abort', () => { seen = lock.signal.reason; }, { once: true });
     const done = lock.unlock();
     assert.ok(seen instanceof LockReleasedError, 'the signal did not abort synchronously with unlock()');
     await done;

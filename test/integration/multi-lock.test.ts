@@ -15,7 +15,6 @@ import {
   LockReleasedError,
   LockTimeoutError,
   MAX_MULTI_LOCK_IDS,
-  NoNodeError,
   regionMultiLock,
   regionTimedLock,
   type MultiLock,

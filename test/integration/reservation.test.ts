@@ -103,7 +103,7 @@ test('racing reserve calls: exactly one wins each of 30 rounds', async (t) => {
       const after = Date.now();
       const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
       const lost = results.filter((r) => r.status === 'rejected');
-      for (const r of lost) assert.ok((r as PromiseRejectedResult).reason instanceof ReservedError, String((r as PromiseRejectedResult).reason));
+      for (const r of lost) assert.ok(r.reason instanceof ReservedError, String(r.reason));
       assert.equal(won.length, 1, `round ${round}: ${won.length} reserve calls succeeded`);
       winsBy[won[0]!]!++;
       const expiry = await expiryOf(admin, node);

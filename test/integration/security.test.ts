@@ -108,8 +108,8 @@ test('a waiter with the right credentials takes over an expired lease under crea
       const open = env.session();
       const refused = await regionTimedLock(id, { session: open, waitForMs: 500 }).catch((e: unknown) => e);
       assert.ok(refused instanceof NoAuthError, String(refused));
-      assert.equal((refused as NoAuthError).permission, 'CREATE');
-      assert.equal((refused as NoAuthError).node, `/sync/regionlock/${id}`);
+      assert.equal(refused.permission, 'CREATE');
+      assert.equal(refused.node, `/sync/regionlock/${id}`);
       assert.match((refused as Error).message, /no CREATE permission on \/sync\/regionlock\/\S+ \(the parent of/);
       // A wrong password is simply another identity: refused the same way, not an authentication failure.
       const wrong = env.session({ auth: [{ scheme: 'digest', credentials: 'alice:wrong' }] });
@@ -135,8 +135,8 @@ test('an authentication the server rejects fails the first operation fast, typed
     const elapsed = performance.now() - t0;
     t.diagnostic(`rejected after ${Math.round(elapsed)} ms: ${(error as Error).message}`);
     assert.ok(error instanceof AuthFailedError, String(error));
-    assert.deepEqual((error as AuthFailedError).schemes, ['nosuchscheme']);
-    assert.match((error as AuthFailedError).host, /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(error.schemes, ['nosuchscheme']);
+    assert.match(error.host, /^127\.0\.0\.1:\d+$/);
     assert.ok(elapsed < 2000, `fast (${Math.round(elapsed)} ms), not the wait limit`);
   } finally {
     await env.finish({ strict: true });

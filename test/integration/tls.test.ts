@@ -23,7 +23,7 @@ import { removeTreeAs, testEnv } from '../harness/zoosync-fixture.js';
 
 after(() => stopAll());
 
-process.emitWarning = (() => undefined) as typeof process.emitWarning; // the global lock's DeprecationWarning
+process.emitWarning = (() => undefined); // the global lock's DeprecationWarning
 
 const read = (file: string): Buffer => fs.readFileSync(file);
 
@@ -73,7 +73,7 @@ test('certificate failures are typed and fast: unknown CA, wrong host name, expi
         const elapsed = performance.now() - t0;
         t.diagnostic(`${what}: ${(error as Error).message} after ${Math.round(elapsed)} ms`);
         assert.ok(error instanceof TlsError, `${what}: TlsError, got ${String(error)}`);
-        assert.equal((error as TlsError).tlsCode, code, what);
+        assert.equal(error.tlsCode, code, what);
         assert.match((error as Error).message, message, what);
         assert.ok(elapsed < 2000, `${what}: fast (${Math.round(elapsed)} ms), not a retry loop`);
       } finally {
@@ -169,7 +169,8 @@ test('every recipe over TLS with digest auth and creator-all ACLs: lock, leader,
     const stopObserving = new AbortController();
     const first = await observeLeader(id, { session: s, signal: stopObserving.signal }).next();
     stopObserving.abort();
-    assert.equal(first.value?.leader?.path, leader.path, 'the observer sees the leader');
+    assert.equal(first.done, false, 'the observer yielded a view');
+    assert.equal(first.value.leader?.path, leader.path, 'the observer sees the leader');
     for (const path of [lock.path, leader.path, global.path, item.path]) {
       const code = await stranger.remove(`${env.root}${path}`).then(() => 'allowed', (e: unknown) => zkCode(e));
       assert.equal(code, -102, `${path} is protected`);

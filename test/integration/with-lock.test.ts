@@ -73,7 +73,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 /** Resolves with the signal's reason once it aborts; rejects after `ms`. */
 function aborted(signal: AbortSignal, ms: number): Promise<unknown> {
   if (signal.aborted) return Promise.resolve(signal.reason);
-  return within(once(signal, 'abort').then(() => signal.reason), ms, 'signal abort');
+  return within(once(signal, 'abort').then((): unknown => signal.reason), ms, 'signal abort');
 }
 
 describe('withLock', { concurrency: 2 }, () => {
@@ -314,7 +314,7 @@ describe('withLock', { concurrency: 2 }, () => {
             (error: unknown) => error,
           );
           const afterStat = await s.request({ op: 'getData', path: lock.path });
-          return { reason, lockReason: lock.signal.reason, renewalsAtLoss, renewalsLater, direct, before, afterStat };
+          return { reason, lockReason: lock.signal.reason as unknown, renewalsAtLoss, renewalsLater, direct, before, afterStat };
         },
         { session: s, holdForMs: 1000 },
       );
@@ -349,7 +349,7 @@ describe('withLock', { concurrency: 2 }, () => {
           const reason = await aborted(signal, 5000);
           const ms = Date.now() - start;
           await waitFor(async () => (await s.request({ op: 'exists', path: lock.path })) === null, { timeoutMs: 5000, message: 'node gone' });
-          return { reason, ms, lockReason: lock.signal.reason, deadlineLeft: lock.deadline - Date.now() };
+          return { reason, ms, lockReason: lock.signal.reason as unknown, deadlineLeft: lock.deadline - Date.now() };
         },
         { session: s, holdForMs: 1500 },
       );

@@ -9,8 +9,10 @@ import { ensureZooKeeper, startStandalone, stopAll } from '../harness/index.js';
 type Zoosync = typeof import('../../src/index.js');
 
 async function smoke(): Promise<string> {
-  const esm = (await import('zoosync' as string)) as Zoosync;
-  const cjs = createRequire(import.meta.url)('zoosync') as Zoosync;
+  // Typed `string`, so tsc does not resolve the package's own name (dist/ may not be built yet).
+  const self: string = 'zoosync';
+  const esm = (await import(self)) as Zoosync;
+  const cjs = createRequire(import.meta.url)(self) as Zoosync;
   for (const [how, z] of [['import', esm], ['require', cjs]] as const) {
     assert.equal(typeof z.regionLock, 'function', `${how}: regionLock`);
     assert.equal(typeof z.regionLeader, 'function', `${how}: regionLeader`);

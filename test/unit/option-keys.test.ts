@@ -66,7 +66,7 @@ test('optionsBag refuses unknown keys and non-objects', () => {
   assert.deepEqual(optionsBag(undefined, LOCK_KEYS), {});
   const bag = { waitForMs: 5 };
   assert.equal(optionsBag(bag, LOCK_KEYS), bag);
-  assert.throws(() => optionsBag({ waitFor: 5 } as object, LOCK_KEYS), { argument: 'options.waitFor' });
+  assert.throws(() => optionsBag({ waitFor: 5 }, LOCK_KEYS), { argument: 'options.waitFor' });
   assert.throws(() => optionsBag(null as unknown as object, LOCK_KEYS), { argument: 'options', message: 'options: must be an object' });
 });
 
