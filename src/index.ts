@@ -81,3 +81,7 @@ export type { LeadOptions, LockContext, WithLockOptions } from './sync.js';
 // semaphore and read-write lock (issue 11)
 export { MAX_SEMAPHORE_PERMITS, READ_WRITE_LOCK_ROOT, readWriteLock, semaphore, SEMAPHORE_ROOT } from './sync.js';
 export type { AcquireOptions, ReadWriteLock, ReadWriteLockOptions, Semaphore, SemaphoreOptions } from './sync.js';
+
+// inspection (issue 12)
+export { listLeaders, listLocks, lockSnapshot, observeLock } from './sync.js';
+export type { InspectOptions, LockContender, LockSnapshot, NamedElection, ObserveLockOptions } from './sync.js';

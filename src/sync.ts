@@ -11,7 +11,7 @@ import { reaperFor } from './recipes/reaper.js';
 import { release, reservationPath, reserve } from './recipes/reservation.js';
 import { keysOf, leaseMs, optionalAcl, optionalSession, optionalSignal, optionsBag, waitMs } from './validate.js';
 import type { AclOption } from './zk/security.js';
-import { checkBytes, idToString, MAX_PATH_BYTES, regionLeaderPath, regionLockPath, validatePath } from './wire/paths.js';
+import { checkBytes, idToString, MAX_PATH_BYTES, regionLeaderPath, regionLockPath, validateNamespace, validatePath } from './wire/paths.js';
 import { Session } from './zk/session.js';
 import { campaign, cleanupRegionLeaders, leaderData, type Leader } from './recipes/leader.js';
 import { gatedCampaign, type ChangeSource } from './recipes/global-leader.js';
@@ -455,4 +455,53 @@ export function readWriteLock(id: string | Uint8Array, options?: ReadWriteLockOp
     }
   };
   return { path, readLock: (o) => acquire('read', o), writeLock: (o) => acquire('write', o) };
+}
+
+// inspection (issue 12: the operator CLI is built on these)
+import { listElections, listLockStates, lockState, observeLockState, type LockSnapshot, type NamedElection } from './recipes/inspect.js';
+export type { LockContender, LockSnapshot, NamedElection } from './recipes/inspect.js';
+
+/** Options of `lockSnapshot` and `listLocks`. */
+export interface InspectOptions extends SessionOnlyOptions {
+  /** The region lock namespace to look in instead of the one in force (`sync/globallock` for the global locks). */
+  namespace?: string;
+}
+
+/** Options of `observeLock`. */
+export interface ObserveLockOptions extends InspectOptions {
+  /** Ends the stream. */
+  signal?: AbortSignal;
+}
+
+const INSPECT_OPTION_KEYS = keysOf<InspectOptions>({ session: true, namespace: true });
+const OBSERVE_LOCK_OPTION_KEYS = keysOf<ObserveLockOptions>({ session: true, namespace: true, signal: true });
+
+function inspectArguments(options: ObserveLockOptions | undefined, allowed: readonly string[]) {
+  const o = optionsBag(options, allowed);
+  const namespace = o.namespace === undefined ? regionLockNamespace() : validateNamespace(o.namespace, 'options.namespace');
+  return { namespace, session: optionalSession(o.session, 'options.session') ?? defaultSession(), signal: optionalSignal(o.signal, 'options.signal') };
+}
+
+/** Who holds the region lock `id` (fencing token, lease deadline) and who waits, in order (Curator `getParticipantNodes`, kazoo `Lock.contenders`). */
+export async function lockSnapshot(id: string | Uint8Array, options?: InspectOptions): Promise<LockSnapshot> {
+  const a = inspectArguments(options, INSPECT_OPTION_KEYS);
+  return lockState(a.session, regionLockPath(a.namespace, id));
+}
+
+/** Yields the region lock `id` now and after every change of holder, waiters or lease, until `signal` aborts (etcd `Observe`, for a lock). */
+export function observeLock(id: string | Uint8Array, options?: ObserveLockOptions): AsyncGenerator<LockSnapshot> {
+  const a = inspectArguments(options, OBSERVE_LOCK_OPTION_KEYS);
+  return observeLockState(a.session, regionLockPath(a.namespace, id), a.signal);
+}
+
+/** Every region lock under the namespace (held, expired or free, the last awaiting the reaper), sorted by node name; at most 10000. */
+export async function listLocks(options?: InspectOptions): Promise<LockSnapshot[]> {
+  const a = inspectArguments(options, INSPECT_OPTION_KEYS);
+  return listLockStates(a.session, `/${a.namespace}`);
+}
+
+/** Every region leader election under `/sync/regionleader`, with its leader and participants; at most 10000. */
+export async function listLeaders(options?: SessionOnlyOptions): Promise<NamedElection[]> {
+  const o = optionsBag(options, SESSION_ONLY_KEYS);
+  return listElections(optionalSession(o.session, 'options.session') ?? defaultSession());
 }

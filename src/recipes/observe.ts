@@ -20,6 +20,8 @@ export interface Participant {
   guid: string | undefined;
   /** What the participant published (`regionLeader({ data })`, `proclaim`); empty for Go's. */
   data: Buffer;
+  /** When the node was created, in Unix ms by the server's clock (its ctime). */
+  createdMs: number;
 }
 
 /** An election's state: `led` with its leader (the lowest node), or `no-leader`; everyone in order. */
@@ -63,6 +65,7 @@ export async function snapshot(session: Session, parent: string, watch?: () => v
       czxid: stat.czxid,
       guid: guidOf(name),
       data: node.data,
+      createdMs: stat.ctime,
     });
   });
   const leader = participants[0];
