@@ -35,7 +35,7 @@ const { values: argv } = parseArgs({
     'kill-runs': { type: 'string' },
   },
 });
-const quick = argv.quick!;
+const quick = argv.quick;
 const cfg = {
   quick,
   rounds: Number(argv.rounds ?? (quick ? 2 : 5)),
@@ -49,7 +49,7 @@ const cfg = {
   heldRounds: quick ? 1 : 5,
   killRuns: Number(argv['kill-runs'] ?? (quick ? 1 : 3)),
   killSessionTimeoutMs: 2000,
-  forceSync: argv['force-sync']!,
+  forceSync: argv['force-sync'],
 };
 const ALL_PHASES = ['uncontended', 'contended', 'rescind', 'held', 'kill', 'tls'];
 const phases = new Set((argv.only ?? ALL_PHASES.join(',')).split(','));

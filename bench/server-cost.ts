@@ -31,11 +31,11 @@ const { values: argv } = parseArgs({
     variant: { type: 'string', multiple: true, default: [] },
   },
 });
-const inFlights = argv['in-flight']!.split(',').map(Number);
+const inFlights = argv['in-flight'].split(',').map(Number);
 const rounds = Number(argv.rounds);
 const windowMs = Number(argv.ms);
 const holdMs = Number(argv['hold-ms']);
-const only = new Set(argv.only!.split(','));
+const only = new Set(argv.only.split(','));
 const log = (s: string): void => void process.stderr.write(`[server-cost] ${s}\n`);
 
 /** One timed window of a case: how many lock+unlock it did, and in how long. */
@@ -165,7 +165,7 @@ async function curatorCase(hosts: string): Promise<Case | undefined> {
   const next = async (): Promise<string> => {
     const r = await lines.next();
     if (r.done) throw new Error('Curator peer exited');
-    return r.value as string;
+    return r.value;
   };
   const ready = await next();
   if (!ready.startsWith('ready ')) throw new Error(`Curator peer: ${ready}`);
@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     if (only.has('zoosync')) {
       const here = path.dirname(fileURLToPath(import.meta.url));
       cases.push(await zoosyncCase('zoosync', path.resolve(here, '../src/index.js'), hosts));
-      for (const v of argv.variant!) {
+      for (const v of argv.variant) {
         const [name, file] = v.split('=');
         cases.push(await zoosyncCase(name!, path.resolve(file!), hosts));
       }

@@ -23,7 +23,7 @@ export function nonEmptyString(value: unknown, argument: string): string {
 /** Refuses anything but an integer in [min, max]. */
 export function integerIn(value: unknown, argument: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max} (got ${String(value)})`);
+    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max} (got ${typeof value === 'object' ? JSON.stringify(value) : String(value as string | boolean | bigint | symbol)})`);
   }
   return value;
 }

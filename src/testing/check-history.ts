@@ -46,7 +46,7 @@ export function checkHistory(history: History, options?: CheckHistoryOptions): H
   const tEnd = optionalMs(o.tEnd, 'options.tEnd') ?? now();
   const t0 = optionalMs(o.t0, 'options.t0') ?? firstEntry(history) ?? tEnd;
   const settleMarginMs = optionalMs(o.settleMarginMs, 'options.settleMarginMs') ?? 2000;
-  const result = check({ history, t0, tEnd, settleMarginMs, leftovers: [...(o.leftovers ?? [])] });
+  const result = check({ history, t0, tEnd, settleMarginMs, leftovers: [...((o.leftovers as readonly string[] | undefined) ?? [])] });
   const n = result.violations.length;
   const lines = result.violations.slice(0, REPORTED).map((v) => `${v.kind}: ${v.message}${v.excerpt ? `\n${v.excerpt}` : ''}`);
   if (n > REPORTED) lines.push(`… and ${n - REPORTED} more (kinds: ${[...new Set(result.violations.map((v) => v.kind))].join(', ')})`);

@@ -114,7 +114,7 @@ export class History {
     for (const e of this.events) {
       if (e.t < from || e.t > to || !workers.includes(e.worker)) continue;
       const { t, worker, kind, ...rest } = e;
-      rows.push([t, `${worker} ${kind} ${JSON.stringify(rest, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`]);
+      rows.push([t, `${worker} ${kind} ${JSON.stringify(rest, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`]);
     }
     for (const f of this.faults) {
       if ((f.end ?? Infinity) < from || f.start > to || !(f.target.startsWith('zk') || workers.includes(f.target))) continue;

@@ -26,7 +26,7 @@ const opCounters = new WeakMap<History, Map<string, number>>();
 
 function nextOp(history: History, worker: string): number {
   let counters = opCounters.get(history);
-  if (!counters) opCounters.set(history, (counters = new Map()));
+  if (!counters) opCounters.set(history, (counters = new Map<string, number>()));
   const op = (counters.get(worker) ?? 0) + 1;
   counters.set(worker, op);
   return op;

@@ -86,7 +86,7 @@ export function zkTlsHandshake(
       sock.setTimeout(1000, () => sock.destroy());
       resolve({ ...res, tlsProtocol, cipher });
     });
-    sock.on('error', (err) => fail(err));
+    sock.on('error', (err: Error) => fail(err));
     sock.on('close', () => {
       const stage = secure ? 'after the TLS handshake' : 'during the TLS handshake';
       fail(new Error(`TLS ${where}: server closed the connection ${stage}, before a ConnectResponse`), 'ZK_TLS_CLOSED');

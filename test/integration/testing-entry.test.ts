@@ -29,7 +29,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Asserts `p` rejects with an InvalidArgumentError naming `argument` (and matching `problem`). */
 async function refused(p: Promise<unknown> | (() => unknown), argument: string, problem?: RegExp): Promise<void> {
-  const run = typeof p === 'function' ? async () => p() : () => p;
+  const run = typeof p === 'function' ? () => Promise.resolve().then(p) : () => p;
   await assert.rejects(run, (e: unknown) => {
     assert.ok(e instanceof InvalidArgumentError, `not an InvalidArgumentError: ${String(e)}`);
     assert.equal(e.argument, argument);
