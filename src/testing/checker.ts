@@ -3,6 +3,7 @@
  * settlement and cleanliness, with the history excerpt that shows it.
  */
 import type { History } from './history.js';
+import { fencingStats, type FencingStats } from './fencing.js';
 import { beliefs, pausedWithin, workerFacts, type Belief, type WorkerFacts } from './intervals.js';
 
 /** One thing that must never happen, and did. */
@@ -22,6 +23,8 @@ export interface CheckInput {
   settleMarginMs: number;
   /** Our nodes still in ZooKeeper after the workers stopped and sessions expired. */
   leftovers: string[];
+  /** Workers were told to stall inside critical sections: a run with no stale write then proves nothing about fencing. */
+  stallsConfigured?: boolean;
 }
 
 /** The checker's verdict. */
@@ -30,6 +33,7 @@ export interface CheckResult {
   /** Accepted stale-token writes that reached the store before the newer holder's first write (fencing's inherent window). */
   notes: string[];
   beliefs: Belief[];
+  fencing: FencingStats;
 }
 
 const EXPECTED_NON_ZOOSYNC = new Set(['AbortError', 'TimeoutError', 'ChaosStop']);
@@ -57,7 +61,11 @@ export function check(input: CheckInput): CheckResult {
     }
   }
   for (const p of input.leftovers) violations.push({ kind: 'node-leaked', message: p });
-  return { violations, notes, beliefs: all };
+  const fencing = fencingStats(h, all);
+  if (input.stallsConfigured && fencing.stale === 0) {
+    violations.push({ kind: 'no-stale-writes', message: `stalls were configured (${fencing.stalls} made) but no stale write reached the store: fencing was not exercised` });
+  }
+  return { violations, notes, beliefs: all, fencing };
 }
 
 /** (1) No two workers believe at once, unless the older one was SIGSTOPped and the store fenced it off. */
@@ -69,6 +77,7 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
       const b = all[j]!;
       if (b.start >= a.end) break; // sorted by start: no later belief overlaps a either
       if (b.key !== a.key || b.worker === a.worker) continue;
+      if (a.recipe === 'reservation' && releasedBetween(h, a, b)) continue;
       const pausedBeforeTakeover = (facts.pauses.get(a.worker) ?? []).some(([ps]) => ps >= a.start && ps <= b.start);
       const excerpt = h.excerpt(a.start - 200, Math.max(a.end, b.start) + 200, [a.worker, b.worker], input.t0);
       const what = `${a.worker} (token ${a.token}, ${rel(a.start, input.t0)}-${rel(a.end, input.t0)}, ${a.ended}) and ${b.worker} (token ${b.token}, from ${rel(b.start, input.t0)})`;
@@ -88,9 +97,20 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
   }
 }
 
-/** Fencing tokens strictly increase from each holder to every later, non-overlapping one. */
+/** A reservation is releasable by anyone: another worker's release() in flight during a's hold, before b reserved, ended it. */
+function releasedBetween(h: History, a: Belief, b: Belief): boolean {
+  const opKey = (e: { worker: string; op?: number }): string => `${e.worker}#${e.op ?? ''}`;
+  const reservationOps = new Set(h.events.filter((e) => e.kind === 'acquire-start' && e.recipe === 'reservation').map((e) => opKey(e as { worker: string; op: number })));
+  const done = new Map<string, number>();
+  for (const e of h.events) if (e.kind === 'unlock-done') done.set(opKey(e), e.t);
+  return h.events.some(
+    (e) => e.kind === 'unlock-start' && e.worker !== a.worker && reservationOps.has(opKey(e)) && e.t <= b.start && (done.get(opKey(e)) ?? Number.POSITIVE_INFINITY) >= a.start,
+  );
+}
+
+/** Fencing tokens strictly increase from each holder to every later, non-overlapping one (reservations have none). */
 function checkTokens(all: Belief[], out: Violation[]): void {
-  for (const k of ['lock', 'leader'] as const) {
+  for (const k of new Set(all.filter((b) => b.recipe !== 'reservation').map((b) => b.key))) {
     const list = all.filter((b) => b.key === k);
     for (const b of list) {
       const earlier = list.filter((a) => a.end <= b.start && a.token >= b.token);
@@ -118,6 +138,7 @@ const SETTLES: Record<string, string[]> = {
   'campaign-start': ['elected', 'campaign-failed'],
   'unlock-start': ['unlock-done'],
   'rescind-start': ['rescind-done'],
+  'stop-start': ['stop-done'],
 };
 
 /** (3) Every acquire, campaign, unlock and rescind settled within its bound (plus margin and pauses), or its worker died. */

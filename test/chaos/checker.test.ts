@@ -27,8 +27,8 @@ const verdict = (h: History, leftovers: string[] = []) =>
 
 test('two live holders at once is a lock-overlap', () => {
   const { h, ev } = scenario();
-  ev(0, 'w1.1', { kind: 'acquired', op: 1, token: '10' });
-  ev(100, 'w2.1', { kind: 'acquired', op: 1, token: '20' });
+  ev(0, 'w1.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '10' });
+  ev(100, 'w2.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '20' });
   ev(200, 'w1.1', { kind: 'released', op: 1 });
   ev(300, 'w2.1', { kind: 'released', op: 1 });
   assert.deepEqual(verdict(h), ['lock-overlap']);
@@ -36,10 +36,10 @@ test('two live holders at once is a lock-overlap', () => {
 
 test('a SIGSTOPped holder is excused only if its later writes were rejected', () => {
   const { h, ev, write } = scenario();
-  ev(0, 'w1.1', { kind: 'acquired', op: 1, token: '10' });
+  ev(0, 'w1.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '10' });
   write(10, 'w1.1', 10);
   h.faults.push({ kind: 'worker-pause', target: 'w1.1', start: T0 + 50, end: T0 + 4000 });
-  ev(2500, 'w2.1', { kind: 'acquired', op: 1, token: '20' });
+  ev(2500, 'w2.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '20' });
   write(2510, 'w2.1', 20);
   write(4001, 'w1.1', 10); // stale: rejected by the store
   ev(4002, 'w1.1', { kind: 'lost', op: 1, reason: 'LockExpiredError' });
@@ -52,9 +52,9 @@ test('a SIGSTOPped holder is excused only if its later writes were rejected', ()
 
 test('a lower token after an earlier holder, an unsettled acquire and a leaked node are violations', () => {
   const { h, ev } = scenario();
-  ev(0, 'w1.1', { kind: 'acquired', op: 1, token: '30' });
+  ev(0, 'w1.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '30' });
   ev(100, 'w1.1', { kind: 'released', op: 1 });
-  ev(200, 'w2.1', { kind: 'acquired', op: 1, token: '20' });
+  ev(200, 'w2.1', { kind: 'acquired', op: 1, key: 'lock', recipe: 'region-lock', token: '20' });
   ev(300, 'w2.1', { kind: 'released', op: 1 });
   ev(400, 'w3.1', { kind: 'acquire-start', op: 1, boundMs: 1000 });
   assert.deepEqual(verdict(h, ['/x/sync/regionlock/a/lock-1']).sort(), ['node-leaked', 'token-not-increasing', 'unsettled-acquire']);

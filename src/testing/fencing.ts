@@ -1,0 +1,56 @@
+/**
+ * What the fenced store saw of late writes: sent after the writer's hold had ended (by the
+ * history's clock), stale (a newer holder's write had already been accepted), and rejected.
+ */
+import type { History } from './history.js';
+import type { Belief } from './intervals.js';
+
+/** The counts the summary prints and the checker judges. */
+export interface FencingStats {
+  writes: number;
+  accepted: number;
+  rejected: number;
+  /** Sent after the writer's lease deadline or after another worker had acquired the key. */
+  late: number;
+  /** A higher token for the key had been accepted before this write reached the store. */
+  stale: number;
+  staleRejected: number;
+  staleAccepted: number;
+  /** Accepted with a token lower than one accepted before for the key (must be 0). */
+  acceptedOutOfOrder: number;
+  /** Stalls the workers made inside a critical section. */
+  stalls: number;
+}
+
+/** Recipes whose first lease deadline is the hold's end (no renewal or refresh). */
+const FIXED_LEASE = new Set(['region-lock', 'multi-lock']);
+
+/** Counts late, stale and rejected writes against the beliefs they were made under. */
+export function fencingStats(h: History, all: Belief[]): FencingStats {
+  const byOp = new Map<string, Belief>();
+  for (const b of all) byOp.set(`${b.worker}#${b.op}`, b);
+  const holdEnd = (b: Belief): number => {
+    let end = FIXED_LEASE.has(b.recipe) && b.deadline !== undefined ? b.deadline : Number.POSITIVE_INFINITY;
+    for (const o of all) if (o.key === b.key && o.worker !== b.worker && o.start > b.start && o.start < end) end = o.start;
+    return end;
+  };
+  const top = new Map<string, bigint>();
+  const s: FencingStats = { writes: 0, accepted: 0, rejected: 0, late: 0, stale: 0, staleRejected: 0, staleAccepted: 0, acceptedOutOfOrder: 0, stalls: 0 };
+  for (const w of h.writes) {
+    s.writes++;
+    if (w.accepted) s.accepted++;
+    else s.rejected++;
+    const b = byOp.get(`${w.holder}#${w.op}`);
+    if (b && w.sentAt > holdEnd(b)) s.late++;
+    const highest = top.get(w.key);
+    if (highest !== undefined && highest > w.token) {
+      s.stale++;
+      if (w.accepted) s.staleAccepted++;
+      else s.staleRejected++;
+    }
+    if (w.accepted && highest !== undefined && w.token < highest) s.acceptedOutOfOrder++;
+    if (w.accepted && (highest === undefined || w.token > highest)) top.set(w.key, w.token);
+  }
+  s.stalls = h.events.filter((e) => e.kind === 'stall-start').length;
+  return s;
+}
