@@ -11,6 +11,9 @@ export interface Violation {
   kind: string;
   message: string;
   excerpt?: string;
+  /** When it happened (history clock) and which workers it concerns, for the history visual. */
+  at?: number;
+  workers?: string[];
 }
 
 /** What the checker needs besides the history. */
@@ -82,7 +85,7 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
       const excerpt = h.excerpt(a.start - 200, Math.max(a.end, b.start) + 200, [a.worker, b.worker], input.t0);
       const what = `${a.worker} (token ${a.token}, ${rel(a.start, input.t0)}-${rel(a.end, input.t0)}, ${a.ended}) and ${b.worker} (token ${b.token}, from ${rel(b.start, input.t0)})`;
       if (!pausedBeforeTakeover) {
-        out.push({ kind: `${a.key}-overlap`, message: `both believed they held ${a.key}: ${what}`, excerpt });
+        out.push({ kind: `${a.key}-overlap`, message: `both believed they held ${a.key}: ${what}`, excerpt, at: b.start, workers: [a.worker, b.worker] });
         continue;
       }
       // A stale belief from a SIGSTOP: every write a made after b acquired must have been fenced off.
@@ -90,7 +93,7 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
         if (w.key !== a.key || w.holder !== a.worker || w.token !== a.token || w.t < b.start || !w.accepted) continue;
         const newerSeen = h.writes.some((x) => x.key === a.key && x.accepted && x.token > a.token && x.t < w.t);
         const msg = `paused ${a.worker}'s write (token ${a.token}) at ${rel(w.t, input.t0)} accepted after ${b.worker} acquired: ${what}`;
-        if (newerSeen) out.push({ kind: 'stale-write-accepted', message: msg, excerpt });
+        if (newerSeen) out.push({ kind: 'stale-write-accepted', message: msg, excerpt, at: w.t, workers: [a.worker] });
         else notes.push(`${msg} (before any newer token reached the store)`);
       }
     }
@@ -127,7 +130,7 @@ function checkStore(h: History, out: Violation[]): void {
   for (const w of h.writes) {
     const t = top.get(w.key);
     if (w.accepted && t && (w.token < t.token || (w.token === t.token && w.holder !== t.holder))) {
-      out.push({ kind: 'stale-write-accepted', message: `${w.key}: ${w.holder} token ${w.token} accepted after ${t.holder} token ${t.token}` });
+      out.push({ kind: 'stale-write-accepted', message: `${w.key}: ${w.holder} token ${w.token} accepted after ${t.holder} token ${t.token}`, at: w.t, workers: [w.holder] });
     }
     if (w.accepted && (!t || w.token > t.token)) top.set(w.key, { token: w.token, holder: w.holder });
   }
