@@ -77,3 +77,7 @@ export type { MultiLock, MultiLockOptions } from './sync.js';
 // withLock and lead (issue 11)
 export { lead, LeaderWorkOverrunError, withLock } from './sync.js';
 export type { LeadOptions, LockContext, WithLockOptions } from './sync.js';
+
+// semaphore and read-write lock (issue 11)
+export { MAX_SEMAPHORE_PERMITS, READ_WRITE_LOCK_ROOT, readWriteLock, semaphore, SEMAPHORE_ROOT } from './sync.js';
+export type { AcquireOptions, ReadWriteLock, ReadWriteLockOptions, Semaphore, SemaphoreOptions } from './sync.js';

@@ -351,3 +351,108 @@ export async function lead(id: string | Uint8Array, fn: (leader: Leader) => unkn
     campaign: (s) => regionLeader(id, { session, acl: o.acl, signal: s, ...(data === undefined ? {} : { data }) }),
   });
 }
+
+// semaphore and read-write lock (issue 11)
+import { acquirePermit, MAX_SEMAPHORE_PERMITS } from './recipes/semaphore.js';
+import { acquireReadWrite, type LockMode } from './recipes/read-write-lock.js';
+export { MAX_SEMAPHORE_PERMITS } from './recipes/semaphore.js';
+
+/** The parents of every semaphore and read-write lock: `/sync/semaphore/<id>`, `/sync/rwlock/<id>` ("/" in the id as "#"). */
+export const SEMAPHORE_ROOT = 'sync/semaphore';
+export const READ_WRITE_LOCK_ROOT = 'sync/rwlock';
+
+/** Options of one acquire of a semaphore permit or a read-write lock side. */
+export type AcquireOptions = Pick<LockOptions, 'waitForMs' | 'holdForMs' | 'signal'>;
+
+const ACQUIRE_OPTION_KEYS = keysOf<AcquireOptions>({ waitForMs: true, holdForMs: true, signal: true });
+
+/** Options of `semaphore`. */
+export interface SemaphoreOptions {
+  /** How many holders at once, 1 to 10,000. Every participant must use the same number (as with Curator). */
+  permits: number;
+  /** The session to use instead of the default one. */
+  session?: Session;
+  /** The ACL of the semaphore's nodes (and any parent made) instead of the session's. */
+  acl?: AclOption;
+}
+
+const SEMAPHORE_OPTION_KEYS = keysOf<SemaphoreOptions>({ permits: true, session: true, acl: true });
+
+/** A counting semaphore: at most `permits` leases at once (Curator `InterProcessSemaphoreV2`, kazoo `Semaphore`). */
+export interface Semaphore {
+  /** The semaphore's node. */
+  readonly path: string;
+  readonly permits: number;
+  /** Waits for a permit; resolves with its lease, a `Lock` on our lease node (deadline, signal, fencing token, `unlock()` returns the permit). */
+  acquire(options?: AcquireOptions): Promise<Lock>;
+}
+
+/** Options of `readWriteLock`. */
+export type ReadWriteLockOptions = Omit<SemaphoreOptions, 'permits'>;
+
+const READ_WRITE_LOCK_OPTION_KEYS = keysOf<ReadWriteLockOptions>({ session: true, acl: true });
+
+/** A read-write lock: many readers or one writer (Curator `InterProcessReadWriteLock`, kazoo `ReadLock`/`WriteLock`). */
+export interface ReadWriteLock {
+  /** The lock's node. */
+  readonly path: string;
+  /** Waits until no writer is ahead of us; resolves with a `Lock` held beside other readers. */
+  readLock(options?: AcquireOptions): Promise<Lock>;
+  /** Waits until we are first in line (no reader or writer ahead); resolves with an exclusive `Lock`. */
+  writeLock(options?: AcquireOptions): Promise<Lock>;
+}
+
+function acquireArguments(options: AcquireOptions | undefined) {
+  const o = optionsBag(options, ACQUIRE_OPTION_KEYS);
+  return {
+    waitForMs: waitMs(o.waitForMs ?? REGION_LOCK_DEFAULTS.waitForMs, 'options.waitForMs'),
+    holdForMs: leaseMs(o.holdForMs ?? REGION_LOCK_DEFAULTS.holdForMs, 'options.holdForMs', REGION_LOCK_DEFAULTS.minHoldForMs),
+    minHoldForMs: REGION_LOCK_DEFAULTS.minHoldForMs,
+    signal: optionalSignal(o.signal, 'options.signal'),
+  };
+}
+
+function familyHandle(options: ReadWriteLockOptions | undefined, allowed: readonly string[]) {
+  const o = optionsBag(options, allowed);
+  const explicit = optionalSession(o.session, 'options.session');
+  const session = (): Session => explicit ?? defaultSession();
+  const acl = o.acl === undefined ? undefined : optionalAcl(o.acl, 'options.acl', session());
+  return { session, acl };
+}
+
+/** The semaphore `id` with `permits` holders at once; checks its arguments at once, connects on the first acquire (Curator `InterProcessSemaphoreV2`). */
+export function semaphore(id: string | Uint8Array, options: SemaphoreOptions): Semaphore {
+  const path = regionLockPath(SEMAPHORE_ROOT, id);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object with permits');
+  const { session, acl } = familyHandle(options, SEMAPHORE_OPTION_KEYS);
+  const permits = options.permits;
+  if (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 1 || permits > MAX_SEMAPHORE_PERMITS) {
+    throw new InvalidArgumentError('options.permits', `must be an integer from 1 to ${MAX_SEMAPHORE_PERMITS}, got ${String(permits)}`);
+  }
+  return {
+    path,
+    permits,
+    acquire: async (acquireOptions?: AcquireOptions) => {
+      const a = acquireArguments(acquireOptions);
+      a.signal?.throwIfAborted();
+      return acquirePermit({ ...a, session: session(), path, permits, acl });
+    },
+  };
+}
+
+/** The read-write lock `id`; checks its arguments at once, connects on the first acquire (Curator `InterProcessReadWriteLock`). */
+export function readWriteLock(id: string | Uint8Array, options?: ReadWriteLockOptions): ReadWriteLock {
+  const path = regionLockPath(READ_WRITE_LOCK_ROOT, id);
+  const { session, acl } = familyHandle(options, READ_WRITE_LOCK_OPTION_KEYS);
+  const acquire = async (mode: LockMode, acquireOptions?: AcquireOptions): Promise<Lock> => {
+    const a = acquireArguments(acquireOptions);
+    a.signal?.throwIfAborted();
+    const s = session();
+    try {
+      return await acquireReadWrite({ ...a, session: s, path, mode, acl });
+    } finally {
+      reaperFor(s).add(path);
+    }
+  };
+  return { path, readLock: (o) => acquire('read', o), writeLock: (o) => acquire('write', o) };
+}

@@ -41,6 +41,26 @@ export interface LeasePolicy {
   refreshAt(ours: Buffer): { at: number; data: () => Buffer } | undefined;
 }
 
+/** A waiter's next step: hold, wait on the one node in its way, or wait for any change among the children. */
+export type Turn = { hold: true } | { hold: false; watch: string; last: boolean } | { hold: false; watchChildren: true };
+
+/** Who holds and whom a waiter watches (Curator's `LockInternalsDriver`): the one thing a recipe decides. */
+export interface TurnPolicy {
+  /** The contenders among `children`, in order (names of other shapes are left out, or counted last). */
+  order(children: readonly string[]): string[];
+  /**
+   * Our next step from the ordered contenders and our place among them. `watch` names the node
+   * whose deletion may let us in; `last` says its deletion surely does (no re-read needed).
+   */
+  turn(ordered: readonly string[], index: number): Turn;
+}
+
+/** The mutex (go-zookeeper's `Lock`, Curator's `StandardLockInternalsDriver`): the lowest holds, each waiter watches the one before it. */
+export const MUTEX_POLICY: TurnPolicy = {
+  order: sortContenders,
+  turn: (ordered, index) => (index === 0 ? { hold: true } : { hold: false, watch: ordered[index - 1]!, last: index === 1 }),
+};
+
 /** What `contend` needs. */
 export interface ContendOptions {
   session: Session;
@@ -63,6 +83,13 @@ export interface ContendOptions {
   acl?: readonly ResolvedAclEntry[] | undefined;
   /** Our node's data for recipes without a lease (a leader's published data). */
   data?: Buffer | undefined;
+  /** Who holds and whom to watch; default the mutex. */
+  policy?: TurnPolicy;
+  /**
+   * Contend on this connection only (a second step under a mutex held on it): a lost session
+   * or connection rejects instead of retrying on another.
+   */
+  connection?: Connection;
 }
 
 /** A won position: the connection it lives on, our node, its data and the guard watching it. */
@@ -82,6 +109,9 @@ class OwnNodeGone extends ZoosyncError {
 const isRetryable = (e: unknown): boolean =>
   e instanceof SessionLostError || e instanceof ConnectionLossError || e instanceof OwnNodeGone;
 
+/** Retrying is for contenders free to start over; one bound to a connection reports instead. */
+const mayRetry = (opts: ContendOptions, e: unknown): boolean => opts.connection === undefined && isRetryable(e);
+
 /** Waits until we hold the lowest node under `parent`; rejects on timeout or abort after removing our node. */
 export async function contend(opts: ContendOptions): Promise<Position> {
   const log = opts.log ?? debug;
@@ -95,7 +125,8 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     let created: { node: CreatedNode; children: string[] };
     let guard: NodeGuard;
     try {
-      const live = opts.session.current;
+      if (opts.connection && opts.connection.state !== 'connected') throw new ConnectionLossError('the connection this wait is bound to is not connected');
+      const live = opts.connection ?? opts.session.current;
       conn = live?.state === 'connected' ? live : await withDeadline(opts.session.connection(), opts, undefined, boundStart);
       guard = new NodeGuard(conn, data);
       const create = createProtectedSequential(conn, opts.parent, opts.prefix, data, {
@@ -111,7 +142,7 @@ export async function contend(opts: ContendOptions): Promise<Position> {
     } catch (error) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       const unreachable = opts.retryUnreachable === true && error instanceof ConnectTimeoutError;
-      if ((isRetryable(error) || unreachable) && !expired(opts)) {
+      if ((mayRetry(opts, error) || unreachable) && !expired(opts)) {
         log('creating a node under %s failed (%s); retrying', opts.parent, (error as Error).message);
         await pause(opts, attempt);
         continue;
@@ -140,10 +171,12 @@ export async function contend(opts: ContendOptions): Promise<Position> {
       });
       log('gave up on %s (%s); node %s', node.path, (error as Error).message, outcome);
       if (opts.signal?.aborted) throw opts.signal.reason;
-      if (isRetryable(error) && !expired(opts)) {
+      if (mayRetry(opts, error) && !expired(opts)) {
         await pause(opts, attempt);
         continue;
       }
+      // A bound contender's caller starts over (its mutex is gone with the connection).
+      if (opts.connection && isRetryable(error) && !expired(opts)) throw error;
       if (error instanceof OwnNodeGone) throw timeoutError(opts, conn);
       if (isRetryable(error) && expired(opts)) throw timeoutError(opts, conn, error);
       throw error;
@@ -213,82 +246,199 @@ function removeTwins(conn: Connection, parent: string, node: CreatedNode, childr
   }
 }
 
+/** Where a waiter stands between wakes. */
+interface TurnState {
+  data: Buffer;
+  children: string[];
+  /** Nodes whose expired lease we may not reap (no permission): wait for them instead of spinning. */
+  unreapable: Set<string>;
+  /** Other nodes' lease deadlines and the version they were read at (children waits only). */
+  leases: Map<string, { deadline: number | undefined; version: number }>;
+}
+
 async function waitTurn(opts: ContendOptions, pos: Position, initialChildren: string[], log: Debugger): Promise<Buffer> {
-  const { conn, node, guard } = pos;
-  const guardEnd = (): GuardEnd | undefined => guard.end;
-  let data = pos.data;
-  let children = initialChildren;
-  /** Predecessors whose expired lease we may not reap (no permission): wait for them instead of spinning. */
-  const unreapable = new Set<string>();
-  const list = async (): Promise<string[]> => withDeadline(conn.request({ op: 'getChildren', path: opts.parent }), opts, conn);
+  const policy = opts.policy ?? MUTEX_POLICY;
+  const state: TurnState = { data: pos.data, children: initialChildren, unreapable: new Set(), leases: new Map() };
   for (;;) {
-    if (guardEnd()) throw new OwnNodeGone();
-    removeTwins(conn, opts.parent, node, children, log);
-    const sorted = sortContenders(children);
-    const index = sorted.indexOf(node.name);
+    if (pos.guard.end) throw new OwnNodeGone();
+    removeTwins(pos.conn, opts.parent, pos.node, state.children, log);
+    const ordered = policy.order(state.children);
+    const index = ordered.indexOf(pos.node.name);
     if (index === -1) throw new OwnNodeGone();
-    if (index === 0) return data;
-    if (expired(opts)) throw timeoutError(opts, conn);
-    const predName = sorted[index - 1]!;
-    const pred = `${opts.parent}/${predName}`;
-    const predIsHolder = index === 1;
-    let fired: ((cause: string) => void) | undefined;
-    const watchFired = new Promise<string>((resolve) => (fired = resolve));
-    let watchDone = false;
-    const watcher = (e: WatchEvent): void => {
-      watchDone = true;
-      fired?.(e.type);
-    };
+    const turn = policy.turn(ordered, index);
+    if (turn.hold) return state.data;
+    if (expired(opts)) throw timeoutError(opts, pos.conn);
+    const next = 'watch' in turn ? await waitOnNode(opts, pos, state, turn, log) : await waitOnChildren(opts, pos, state, policy, log);
+    if (next === 'hold') return state.data;
+  }
+}
+
+/** The wall-clock instant a lease deadline may be acted on: past it by the skew the session allows. */
+function reapAt(opts: ContendOptions, deadline: number): number {
+  return performance.now() + (deadline + opts.session.options.maxClockSkewMs - Date.now());
+}
+
+/** Our lease refresh timer, if the policy has one. */
+function refreshTimer(opts: ContendOptions, state: TurnState): { at: number; value: string; data: () => Buffer } | undefined {
+  const refresh = opts.lease?.refreshAt(state.data);
+  return refresh && { at: performance.now() + (refresh.at - Date.now()), value: 'refresh', data: refresh.data };
+}
+
+function listChildren(opts: ContendOptions, conn: Connection): Promise<string[]> {
+  return withDeadline(conn.request({ op: 'getChildren', path: opts.parent }), opts, conn);
+}
+
+/** Deletes a node whose lease passed, if it is still the version we read; says nothing if it is gone or changed. */
+async function reap(opts: ContendOptions, pos: Position, state: TurnState, path: string, version: number, log: Debugger): Promise<void> {
+  log('%s: %s passed its lease deadline; deleting it', pos.node.path, path);
+  try {
+    await withDeadline(pos.conn.request({ op: 'delete', path, version }), opts, pos.conn);
+  } catch (error) {
+    if (error instanceof NoAuthError) {
+      log('%s: may not delete %s (%s); waiting for it to go', pos.node.path, path, error.message);
+      state.unreapable.add(path);
+    } else if (!(error instanceof NoNodeError || error instanceof BadVersionError)) throw error;
+  }
+}
+
+/** Waits on the one node in our way (the mutex's predecessor, a reader's nearest writer). */
+async function waitOnNode(
+  opts: ContendOptions,
+  pos: Position,
+  state: TurnState,
+  turn: { watch: string; last: boolean },
+  log: Debugger,
+): Promise<'hold' | 'again'> {
+  const { conn, node, guard } = pos;
+  const pred = `${opts.parent}/${turn.watch}`;
+  let fired: ((cause: string) => void) | undefined;
+  const watchFired = new Promise<string>((resolve) => (fired = resolve));
+  let watchDone = false;
+  const watcher = (e: WatchEvent): void => {
+    watchDone = true;
+    fired?.(e.type);
+  };
+  try {
+    let got;
     try {
-      let got;
-      try {
-        got = await withDeadline(conn.request({ op: 'getData', path: pred, watch: watcher }), opts, conn);
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-        children = await list();
+      got = await withDeadline(conn.request({ op: 'getData', path: pred, watch: watcher }), opts, conn);
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      state.children = await listChildren(opts, conn);
+      return 'again';
+    }
+    const predDeadline = state.unreapable.has(pred) ? undefined : opts.lease?.deadlineOf(got.data);
+    for (;;) {
+      const timers: Array<{ at: number; value: string }> = [];
+      if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
+      if (predDeadline !== undefined) timers.push({ at: reapAt(opts, predDeadline), value: 'pred-expired' });
+      const refresh = refreshTimer(opts, state);
+      if (refresh) timers.push(refresh);
+      const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
+      wakeChannel.publish({ path: node.path, predecessor: pred, cause });
+      if (cause === 'timeout') throw timeoutError(opts, conn);
+      if (cause === 'guard') throw new OwnNodeGone();
+      if (cause === 'refresh' && refresh) {
+        state.data = await refreshLease(opts, pos, refresh.data());
         continue;
       }
-      const predDeadline = unreapable.has(pred) ? undefined : opts.lease?.deadlineOf(got.data);
-      for (;;) {
-        const timers: Array<{ at: number; value: string }> = [];
-        if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
-        if (predDeadline !== undefined) timers.push({ at: performance.now() + (predDeadline - Date.now()), value: 'pred-expired' });
-        const refresh = opts.lease?.refreshAt(data);
-        if (refresh) timers.push({ at: performance.now() + (refresh.at - Date.now()), value: 'refresh' });
-        const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
-        wakeChannel.publish({ path: node.path, predecessor: pred, cause });
-        if (cause === 'timeout') throw timeoutError(opts, conn);
-        if (cause === 'guard') throw new OwnNodeGone();
-        if (cause === 'refresh' && refresh) {
-          data = await refreshLease(opts, pos, refresh.data());
-          continue;
-        }
-        if (cause === 'pred-expired') {
-          log('%s: predecessor %s passed its lease deadline; deleting it', node.path, pred);
-          try {
-            await withDeadline(conn.request({ op: 'delete', path: pred, version: got.stat.version }), opts, conn);
-          } catch (error) {
-            if (error instanceof NoAuthError) {
-              log('%s: may not delete %s (%s); waiting for it to go', node.path, pred, error.message);
-              unreapable.add(pred);
-            } else if (!(error instanceof NoNodeError || error instanceof BadVersionError)) throw error;
-          }
-          children = await list();
-        } else if (cause === 'deleted' && predIsHolder) {
-          // Our guard may be re-arming (after our own lease refresh): let its read answer first.
-          await guard.settled();
-          if (guardEnd()) throw new OwnNodeGone();
-          return data;
-        } else if (cause === 'deleted') {
-          children = await list();
-        }
-        break;
+      if (cause === 'pred-expired') {
+        await reap(opts, pos, state, pred, got.stat.version, log);
+        state.children = await listChildren(opts, conn);
+      } else if (cause === 'deleted' && turn.last) {
+        // Our guard may be re-arming (after our own lease refresh): let its read answer first.
+        await guard.settled();
+        if (guard.end) throw new OwnNodeGone();
+        return 'hold';
+      } else if (cause === 'deleted') {
+        state.children = await listChildren(opts, conn);
       }
-    } finally {
-      // A wait that ended some other way must not leave its watcher in the client (and re-sent on every reconnect).
-      if (!watchDone) conn.forgetWatch(pred, watcher);
+      return 'again';
     }
+  } finally {
+    // A wait that ended some other way must not leave its watcher in the client (and re-sent on every reconnect).
+    if (!watchDone) conn.forgetWatch(pred, watcher);
   }
+}
+
+/**
+ * Waits for any change among the children (count-based recipes: the semaphore's lease holder,
+ * which is alone in waiting here because leases are only made under its mutex), reaping leases
+ * that passed their deadline.
+ */
+async function waitOnChildren(opts: ContendOptions, pos: Position, state: TurnState, policy: TurnPolicy, log: Debugger): Promise<'hold' | 'again'> {
+  const { conn, node, guard } = pos;
+  let fired: ((cause: string) => void) | undefined;
+  const watchFired = new Promise<string>((resolve) => (fired = resolve));
+  let watchDone = false;
+  const watcher = (e: WatchEvent): void => {
+    watchDone = true;
+    fired?.(e.type);
+  };
+  try {
+    state.children = await withDeadline(conn.request({ op: 'getChildren', path: opts.parent, watch: watcher }), opts, conn);
+    const ordered = policy.order(state.children);
+    const index = ordered.indexOf(node.name);
+    if (index === -1) throw new OwnNodeGone();
+    if (policy.turn(ordered, index).hold) {
+      await guard.settled();
+      if (guard.end) throw new OwnNodeGone();
+      return 'hold';
+    }
+    const expiry = opts.lease ? await earliestLease(opts, pos, state) : undefined;
+    for (;;) {
+      const timers: Array<{ at: number; value: string }> = [];
+      if (opts.deadline !== undefined) timers.push({ at: opts.deadline, value: 'timeout' });
+      if (expiry) timers.push({ at: reapAt(opts, expiry.deadline), value: 'lease-expired' });
+      const refresh = refreshTimer(opts, state);
+      if (refresh) timers.push(refresh);
+      const cause = await waitFirst<string>({ promises: [watchFired, guard.whenEnded()], signal: opts.signal, lost: conn.signal, timers });
+      wakeChannel.publish({ path: node.path, predecessor: opts.parent, cause });
+      if (cause === 'timeout') throw timeoutError(opts, conn);
+      if (cause === 'guard') throw new OwnNodeGone();
+      if (cause === 'refresh' && refresh) {
+        state.data = await refreshLease(opts, pos, refresh.data());
+        continue;
+      }
+      if (cause === 'lease-expired' && expiry) {
+        await reap(opts, pos, state, `${opts.parent}/${expiry.name}`, expiry.version, log);
+        state.leases.delete(expiry.name);
+      }
+      // Read without a watch first: a wake usually lets us in, and a watch left behind would
+      // bring the server's notification of the next lease made.
+      state.children = await listChildren(opts, conn);
+      return 'again';
+    }
+  } finally {
+    if (!watchDone) conn.forgetWatch(opts.parent, watcher);
+  }
+}
+
+/** The other node whose lease ends first (reading each node's deadline once per version seen). */
+async function earliestLease(
+  opts: ContendOptions,
+  pos: Position,
+  state: TurnState,
+): Promise<{ name: string; deadline: number; version: number } | undefined> {
+  const present = new Set(state.children);
+  for (const name of state.leases.keys()) if (!present.has(name)) state.leases.delete(name);
+  const unread = state.children.filter((name) => name !== pos.node.name && !state.leases.has(name));
+  await Promise.all(
+    unread.map(async (name) => {
+      try {
+        const got = await withDeadline(pos.conn.request({ op: 'getData', path: `${opts.parent}/${name}` }), opts, pos.conn);
+        state.leases.set(name, { deadline: opts.lease?.deadlineOf(got.data), version: got.stat.version });
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+    }),
+  );
+  let first: { name: string; deadline: number; version: number } | undefined;
+  for (const [name, lease] of state.leases) {
+    if (lease.deadline === undefined || state.unreapable.has(`${opts.parent}/${name}`)) continue;
+    if (!first || lease.deadline < first.deadline) first = { name, deadline: lease.deadline, version: lease.version };
+  }
+  return first;
 }
 
 /** Pushes a waiting node's own lease deadline; our node gone means we lost our place. */

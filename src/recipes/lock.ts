@@ -34,7 +34,7 @@ export interface AcquireOptions {
 }
 
 /** The lease policy: deadline = now + holdFor, refreshed while waiting once half of it is gone. */
-function leasePolicy(holdForMs: number): LeasePolicy {
+export function leasePolicy(holdForMs: number): LeasePolicy {
   return {
     initialData: () => encodeGoTime(Date.now() + holdForMs),
     deadlineOf: (data) => tryDecodeGoTime(data),

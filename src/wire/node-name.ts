@@ -19,8 +19,15 @@ const GUID_RE = /^[0-9a-f]{32}$/;
 const PROTECTED_RE = /^_c_([0-9a-f]{32})-/;
 const NEG_SHORT_RE = /--(\d{9})$/; // -1 .. -999999999 formatted as `-` + 9 digits
 const TEN_DIGITS_RE = /-(-?)(\d{10})$/; // 10 digits, maybe after a second `-`
-/** A contender of the lock and leader recipes: `lock-<seq>`, maybe behind go-zookeeper's `_c_<guid>-` protection. */
-const CONTENDER_RE = /^(?:_c_[0-9a-f]{32}-)?lock-(?:\d{10}|-\d{9,10})$/;
+/**
+ * The protection in front of a node name: go-zookeeper's and ours, `_c_<32 hex>-`, or Curator's,
+ * `_c_<UUID with dashes>-` (so a Curator `InterProcessMutex` on the same path is a contender too).
+ */
+const PROTECTION = '_c_(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-';
+/** A contender of the lock and leader recipes: `lock-<seq>`, maybe behind a `_c_<guid>-` protection. */
+const CONTENDER_RE = new RegExp(`^(?:${PROTECTION})?lock-(?:\\d{10}|-\\d{9,10})$`);
+/** A node of Curator's `InterProcessReadWriteLock`: `__READ__<seq>` or `__WRIT__<seq>`, maybe protected. */
+const READ_WRITE_RE = new RegExp(`^(?:${PROTECTION})?__(READ|WRIT)__(\\d{10}|-\\d{9,10})$`);
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -73,6 +80,15 @@ export function parseSequence(name: string): number | undefined {
  */
 export function isContenderName(name: string): boolean {
   return typeof name === 'string' && CONTENDER_RE.test(name) && parseSequence(name) !== undefined;
+}
+
+/** A read-write lock node's kind and signed sequence (Curator's `__READ__`/`__WRIT__` names), or undefined. */
+export function parseReadWriteName(name: string): { kind: 'read' | 'write'; seq: number } | undefined {
+  const m = typeof name === 'string' ? READ_WRITE_RE.exec(name) : null;
+  if (m === null) return undefined;
+  const seq = Number(m[2]);
+  if (seq < INT32_MIN || seq > INT32_MAX) return undefined;
+  return { kind: m[1] === 'READ' ? 'read' : 'write', seq };
 }
 
 /** The contenders among `names` (see `isContenderName`), ascending by sequence. */

@@ -25,6 +25,8 @@ export interface SessionOptions {
   acl?: AclOption;
   /** TLS to ZooKeeper's `secureClientPort` (what `tls.connect` takes); `true` for the system CAs. Default from `ZK_TLS_CA`/`ZK_TLS_CERT`/`ZK_TLS_KEY` (file paths), else plain TCP. */
   tls?: TlsOptions | boolean;
+  /** How far apart two hosts' wall clocks may be: a contender reaps an expired lease only this long after its deadline. Default `ZK_MAX_CLOCK_SKEW_MS` or 250. */
+  maxClockSkewMs?: number;
 }
 
 /** Fully resolved and validated session options. */
@@ -36,6 +38,7 @@ export interface ResolvedSessionOptions {
   auth: Array<{ scheme: string; credentials: Buffer }>;
   acl: readonly ResolvedAclEntry[];
   tls: ConnectionOptions | undefined;
+  maxClockSkewMs: number;
 }
 
 /** The keys `SessionOptions` takes; anything else is refused (a misspelt key would silently keep a default). */
@@ -47,6 +50,7 @@ export const SESSION_OPTION_KEYS = keysOf<SessionOptions>({
   auth: true,
   acl: true,
   tls: true,
+  maxClockSkewMs: true,
 });
 
 /** One server of a connect string, as `net.connect` takes it (IPv6 without its brackets). */
@@ -121,6 +125,20 @@ function fromEnv(name: string): number | undefined {
   return n;
 }
 
+/** The most a lease's readers may wait past its deadline for clock skew: an hour would stall every reap. */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
+function clockSkew(option: number | undefined): number {
+  const raw = process.env.ZK_MAX_CLOCK_SKEW_MS;
+  const fromEnvironment = option === undefined && raw !== undefined && raw.trim() !== '';
+  const value = option ?? (fromEnvironment ? Number(raw) : 250);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_CLOCK_SKEW_MS) {
+    const shown = fromEnvironment ? `"${raw}"` : String(value);
+    throw new ConfigurationError(fromEnvironment ? 'ZK_MAX_CLOCK_SKEW_MS' : 'maxClockSkewMs', `must be an integer number of milliseconds from 0 to ${MAX_CLOCK_SKEW_MS}, got ${shown}`);
+  }
+  return value;
+}
+
 /** Fills defaults from the environment and validates every field; unknown keys are refused. */
 export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSessionOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
@@ -138,5 +156,6 @@ export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSes
   if (lacksIdentity(acl, auth, tls)) {
     throw new ConfigurationError('acl', 'a creator-only ACL needs an identity: set auth (e.g. digest) or a TLS client certificate (x509)');
   }
-  return { hosts, sessionTimeoutMs, connectTimeoutMs, spinDelayMs, auth, acl, tls };
+  const maxClockSkewMs = clockSkew(options.maxClockSkewMs);
+  return { hosts, sessionTimeoutMs, connectTimeoutMs, spinDelayMs, auth, acl, tls, maxClockSkewMs };
 }

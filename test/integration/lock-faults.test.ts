@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { LockLostError, regionTimedLock, type Lock, type Session } from '../../src/index.js';
-import { sleep, startEnsemble, startProxy, startStandalone, stopAll, waitFor, type TcpProxy, type ZkServer } from '../harness/index.js';
+import { sleep, startEnsemble, startStandalone, stopAll, waitFor, type TcpProxy, type ZkServer } from '../harness/index.js';
 import { testEnv } from '../harness/zoosync-fixture.js';
+import { holderBehindFault as holderBehind, type HoldAndWait } from './fault-scenarios.js';
 
 after(() => stopAll());
 
@@ -22,43 +23,15 @@ async function children(session: Session, parent: string): Promise<string[]> {
   return session.request({ op: 'getChildren', path: parent }).catch(() => []);
 }
 
+const mutex = (id: string): HoldAndWait => ({
+  hold: (session) => regionTimedLock(id, { session, waitForMs: 10_000, holdForMs: 60_000 }),
+  wait: (session) => regionTimedLock(id, { session, waitForMs: 30_000, holdForMs: 60_000 }),
+  queued: async (session) => (await children(session, PARENT(id))).length === 2,
+});
+
 /** Holder through a proxy, waiter direct; `fault` breaks the proxy; returns when the waiter acquired. */
 async function holderBehindFault(t: import('node:test').TestContext, id: string, fault: (p: TcpProxy) => void): Promise<void> {
-  const zk = await server();
-  const env = await testEnv(t, zk.connectString);
-  const proxy = await startProxy(zk.connectString);
-  const locks: Lock[] = [];
-  try {
-    const viaProxy = env.session({ hosts: `${proxy.connectString}${env.root}`, sessionTimeoutMs: SESSION_TIMEOUT_MS });
-    const direct = env.session({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
-    const holder = await regionTimedLock(id, { session: viaProxy, waitForMs: 10_000, holdForMs: 60_000 });
-    locks.push(holder);
-    let holderToldAt: number | undefined;
-    holder.signal.addEventListener('abort', () => (holderToldAt = performance.now()), { once: true });
-    const waiting = regionTimedLock(id, { session: direct, waitForMs: 30_000, holdForMs: 60_000 });
-    waiting.then((l) => locks.push(l), () => undefined);
-    await waitFor(async () => (await children(direct, PARENT(id))).length === 2, { timeoutMs: 10_000, message: 'waiter queued' });
-    const faultAt = performance.now();
-    fault(proxy);
-    const second = await waiting;
-    const acquiredAt = performance.now();
-    t.diagnostic(
-      `holder told ${holderToldAt === undefined ? 'never' : `${(holderToldAt - faultAt).toFixed(0)} ms`} after the fault; ` +
-        `waiter acquired ${(acquiredAt - faultAt).toFixed(0)} ms after the fault`,
-    );
-    assert.ok(holderToldAt !== undefined, 'the holder was never told it lost the lock');
-    assert.ok(holder.signal.reason instanceof LockLostError, String(holder.signal.reason));
-    assert.ok(holderToldAt < acquiredAt, 'the waiter acquired before the holder was told: two holders at once');
-    assert.ok(second.fencingToken > holder.fencingToken);
-    assert.equal(second.signal.aborted, false);
-    await second.unlock();
-    await holder.unlock(); // resolves although its session is gone
-  } finally {
-    proxy.pass();
-    await Promise.allSettled(locks.map((l) => l.unlock()));
-    await proxy.close();
-    await env.finish();
-  }
+  await holderBehind(t, await server(), SESSION_TIMEOUT_MS, mutex(id), fault);
 }
 
 test('a holder behind a silenced network is told before a waiter acquires', async (t) => {

@@ -80,7 +80,7 @@ test('setServers replaces the list node-zookeeper-client parsed (it read "[::1]:
 });
 
 test('resolveSessionOptions refuses unknown keys with a ConfigurationError naming the key and the nearest', () => {
-  assert.deepEqual([...SESSION_OPTION_KEYS].sort(), ['acl', 'auth', 'connectTimeoutMs', 'hosts', 'sessionTimeoutMs', 'spinDelayMs', 'tls']);
+  assert.deepEqual([...SESSION_OPTION_KEYS].sort(), ['acl', 'auth', 'connectTimeoutMs', 'hosts', 'maxClockSkewMs', 'sessionTimeoutMs', 'spinDelayMs', 'tls']);
   assert.throws(
     () => resolveSessionOptions({ hosts: 'a:1', sesionTimeoutMs: 5000 } as never),
     isConfig('options.sesionTimeoutMs', /^options\.sesionTimeoutMs: unknown option; did you mean sessionTimeoutMs\?$/),
@@ -89,4 +89,25 @@ test('resolveSessionOptions refuses unknown keys with a ConfigurationError namin
   assert.throws(() => resolveSessionOptions({ hosts: 'a:1', connectTimeout: 5 } as never), isConfig('options.connectTimeout', /did you mean connectTimeoutMs\?/));
   assert.throws(() => resolveSessionOptions({ hosts: 'a:1', retries: 3 } as never), isConfig('options.retries', /the known options are/));
   assert.equal(resolveSessionOptions({ hosts: ' a:1 , b:2 ', sessionTimeoutMs: 5000 }).hosts, 'a:1,b:2', 'the client is given the normalized string');
+});
+
+test('maxClockSkewMs: default 250, 0 allowed, integer ms up to 60 s, from ZK_MAX_CLOCK_SKEW_MS when not given', () => {
+  const saved = process.env.ZK_MAX_CLOCK_SKEW_MS;
+  try {
+    delete process.env.ZK_MAX_CLOCK_SKEW_MS;
+    assert.equal(resolveSessionOptions({ hosts: 'a:1' }).maxClockSkewMs, 250);
+    assert.equal(resolveSessionOptions({ hosts: 'a:1', maxClockSkewMs: 0 }).maxClockSkewMs, 0);
+    assert.equal(resolveSessionOptions({ hosts: 'a:1', maxClockSkewMs: 60_000 }).maxClockSkewMs, 60_000);
+    for (const bad of [-1, 1.5, 60_001, Number.NaN, '100']) {
+      assert.throws(() => resolveSessionOptions({ hosts: 'a:1', maxClockSkewMs: bad as number }), isConfig('maxClockSkewMs', /from 0 to 60000/));
+    }
+    process.env.ZK_MAX_CLOCK_SKEW_MS = '1000';
+    assert.equal(resolveSessionOptions({ hosts: 'a:1' }).maxClockSkewMs, 1000);
+    assert.equal(resolveSessionOptions({ hosts: 'a:1', maxClockSkewMs: 5 }).maxClockSkewMs, 5, 'the option wins over the environment');
+    process.env.ZK_MAX_CLOCK_SKEW_MS = 'soon';
+    assert.throws(() => resolveSessionOptions({ hosts: 'a:1' }), isConfig('ZK_MAX_CLOCK_SKEW_MS', /got "soon"/));
+  } finally {
+    if (saved === undefined) delete process.env.ZK_MAX_CLOCK_SKEW_MS;
+    else process.env.ZK_MAX_CLOCK_SKEW_MS = saved;
+  }
 });
