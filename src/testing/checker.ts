@@ -50,6 +50,7 @@ export function check(input: CheckInput): CheckResult {
   const notes: string[] = [];
   checkExclusion(input, facts, all, violations, notes);
   checkTokens(all, violations);
+  checkCapacity(input, facts, all, violations);
   checkStore(h, violations);
   checkSettled(input, facts, violations);
   for (const e of h.exits) {
@@ -80,6 +81,7 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
       const b = all[j]!;
       if (b.start >= a.end) break; // sorted by start: no later belief overlaps a either
       if (b.key !== a.key || b.worker === a.worker) continue;
+      if (a.permits !== undefined || (a.recipe === 'rw-read' && b.recipe === 'rw-read')) continue; // semaphores: checkCapacity; readers share
       if (a.recipe === 'reservation' && releasedBetween(h, a, b)) continue;
       const pausedBeforeTakeover = (facts.pauses.get(a.worker) ?? []).some(([ps]) => ps >= a.start && ps <= b.start);
       const excerpt = h.excerpt(a.start - 200, Math.max(a.end, b.start) + 200, [a.worker, b.worker], input.t0);
@@ -100,6 +102,25 @@ function checkExclusion(input: CheckInput, facts: WorkerFacts, all: Belief[], ou
   }
 }
 
+/** A semaphore never has more than its permits held at once, not counting holders SIGSTOPped or stalled since they acquired. */
+function checkCapacity(input: CheckInput, facts: WorkerFacts, all: Belief[], out: Violation[]): void {
+  const sems = all.filter((b) => b.permits !== undefined);
+  for (const b of sems) {
+    const live = sems.filter(
+      (a) => a.key === b.key && a.start <= b.start && a.end > b.start && !(facts.pauses.get(a.worker) ?? []).some(([ps]) => ps >= a.start && ps <= b.start),
+    );
+    if (live.length > b.permits!) {
+      out.push({
+        kind: `${b.key}-over-capacity`,
+        message: `${live.length} held ${b.key} (permits ${b.permits}) at ${rel(b.start, input.t0)}: ${live.map((a) => `${a.worker} token ${a.token}`).join(', ')}`,
+        excerpt: input.history.excerpt(b.start - 300, b.start + 200, live.map((a) => a.worker), input.t0),
+        at: b.start,
+        workers: live.map((a) => a.worker),
+      });
+    }
+  }
+}
+
 /** A reservation is releasable by anyone: another worker's release() in flight during a's hold, before b reserved, ended it. */
 function releasedBetween(h: History, a: Belief, b: Belief): boolean {
   const opKey = (e: { worker: string; op?: number }): string => `${e.worker}#${e.op ?? ''}`;
@@ -113,8 +134,9 @@ function releasedBetween(h: History, a: Belief, b: Belief): boolean {
 
 /** Fencing tokens strictly increase from each holder to every later, non-overlapping one (reservations have none). */
 function checkTokens(all: Belief[], out: Violation[]): void {
-  for (const k of new Set(all.filter((b) => b.recipe !== 'reservation').map((b) => b.key))) {
-    const list = all.filter((b) => b.key === k);
+  const fenced = all.filter((b) => b.recipe !== 'reservation' && b.recipe !== 'rw-read' && b.permits === undefined);
+  for (const k of new Set(fenced.map((b) => b.key))) {
+    const list = fenced.filter((b) => b.key === k);
     for (const b of list) {
       const earlier = list.filter((a) => a.end <= b.start && a.token >= b.token);
       for (const a of earlier) {

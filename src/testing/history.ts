@@ -25,7 +25,7 @@ export type WorkerEvent =
    * `key` names what is held (a lock id, `leader`, `reservation`...); `deadline` is the lease's end on
    * the history's clock (the worker's wall clock minus its skew); `ttlMs` caps a reservation's belief.
    */
-  | { kind: 'acquired'; op: number; key: string; recipe: Recipe; token: string; deadline?: number; ttlMs?: number }
+  | { kind: 'acquired'; op: number; key: string; recipe: Recipe; token: string; deadline?: number; ttlMs?: number; permits?: number }
   | { kind: 'acquire-failed'; op: number; error: ErrorInfo }
   | { kind: 'released'; op: number }
   | { kind: 'lost'; op: number; reason: string }
@@ -42,7 +42,18 @@ export type WorkerEvent =
   | { kind: 'lag'; ms: number };
 
 /** The recipes a worker runs; each holds one or more keys. */
-export type Recipe = 'region-lock' | 'region-leader' | 'global-lock' | 'global-leader' | 'with-lock' | 'lead' | 'multi-lock' | 'reservation';
+export type Recipe =
+  | 'region-lock'
+  | 'region-leader'
+  | 'global-lock'
+  | 'global-leader'
+  | 'with-lock'
+  | 'lead'
+  | 'multi-lock'
+  | 'reservation'
+  | 'semaphore'
+  | 'rw-read'
+  | 'rw-write';
 
 /** A worker event as recorded: when, and by which worker incarnation. */
 export type HistoryEvent = WorkerEvent & { t: number; worker: string };

@@ -11,6 +11,8 @@ export interface Belief {
   recipe: Recipe;
   /** Lease deadline on the history's clock, for locks. */
   deadline?: number;
+  /** For a semaphore: how many may hold at once. */
+  permits?: number;
   worker: string;
   op: number;
   token: bigint;
@@ -92,7 +94,8 @@ export function beliefs(h: History, facts: WorkerFacts, endOfHistory: number): B
       ended = 'ttl';
     }
     const deadline = e.kind === 'acquired' && e.ttlMs === undefined ? e.deadline : undefined;
-    out.push({ key: e.key, recipe: e.recipe, ...(deadline === undefined ? {} : { deadline }), worker: e.worker, op: e.op, token: BigInt(e.token), start: e.t, end: stop, ended });
+    const permits = e.kind === 'acquired' ? e.permits : undefined;
+    out.push({ key: e.key, recipe: e.recipe, ...(deadline === undefined ? {} : { deadline }), ...(permits === undefined ? {} : { permits }), worker: e.worker, op: e.op, token: BigInt(e.token), start: e.t, end: stop, ended });
   }
   return out.sort((a, b) => a.start - b.start);
 }

@@ -6,15 +6,17 @@
 import { startPartitionableEnsemble } from '../../src/testing/quorum-partition.js';
 import { ensureZooKeeper, listTree, sleep, stopAll, withBareClient, zkTestRoot } from '../harness/index.js';
 import { isEmptyLockParent } from '../harness/zoosync-fixture.js';
+import { isReadWriteParent, isSemaphoreContainer } from '../integration/family-history.js';
 import { check, type CheckResult } from './checker.js';
 import { FencedStore } from './fenced-store.js';
 import { History, now, type FaultKind, type Recipe } from './history.js';
 import { Nemesis } from './nemesis.js';
 import { WorkerPool } from './pool.js';
+import type { LoopName } from './worker-kit.js';
 import { RESERVATION } from './worker-locks.js';
 
-/** Every recipe the workload knows, each run as one loop per worker. */
-export const ALL_RECIPES: Recipe[] = ['region-lock', 'region-leader', 'global-lock', 'global-leader', 'with-lock', 'lead', 'multi-lock', 'reservation'];
+/** Every recipe loop the workload knows, each run once per worker. */
+export const ALL_LOOPS: LoopName[] = ['region-lock', 'region-leader', 'global-lock', 'global-leader', 'with-lock', 'lead', 'multi-lock', 'reservation', 'semaphore', 'read-write'];
 
 /** What a run can be told. */
 export interface ChaosOptions {
@@ -25,8 +27,8 @@ export interface ChaosOptions {
   logDir?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
-  /** Recipes in the workload (default: all). */
-  recipes?: Recipe[];
+  /** Recipe loops in the workload (default: all). */
+  recipes?: LoopName[];
   /** Chance a holder stalls past its lease before a write (default 0.04; 0 turns stalls and the stale-write requirement off). */
   stallChance?: number;
   /** Each worker's wall clock is offset by a uniform amount in ±this (default 0). */
@@ -95,7 +97,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       holdForMs,
       campaignMs: 8000,
       releaseBoundMs: 4 * sessionTimeoutMs,
-      recipes: opts.recipes ?? ALL_RECIPES,
+      recipes: opts.recipes ?? ALL_LOOPS,
       stallChance,
       // Past the lease and the session timeout, so a newer holder has written by the time the stalled one does.
       stallMs: [Math.max(holdForMs, sessionTimeoutMs) + 300, Math.max(holdForMs, sessionTimeoutMs) + 1500],
@@ -115,8 +117,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const tEnd = now();
     await sleep(sessionTimeoutMs + 2000); // SIGKILLed workers' sessions expire
     // A released reservation keeps its node (release writes an expired time), by design.
-    const lockParents = isEmptyLockParent(root);
-    const allowed = (p: string): boolean => lockParents(p) || p.startsWith(`${root}${RESERVATION.path}`);
+    const parents = [isEmptyLockParent(root), isSemaphoreContainer(root), isReadWriteParent(root)];
+    const allowed = (p: string): boolean => parents.some((ok) => ok(p)) || p.startsWith(`${root}${RESERVATION.path}`);
     const leftovers = (await listTree(ensemble.connectString, root)).filter((p) => !allowed(p));
     const result = check({ history, t0, tEnd, settleMarginMs: 2 * sessionTimeoutMs + 1500, leftovers, stallsConfigured: stallChance > 0 });
     return { ...result, stats: stats(history, result, holdForMs), history, t0, tEnd, wallMs: now() - started, chaosMs, infraNotes: history.notes, options: { ...opts, stallChance } };

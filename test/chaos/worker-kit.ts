@@ -2,8 +2,11 @@
  * What every workload loop of a chaos worker shares, without importing zoosync (the worker skews
  * its clock before zoosync loads): the IPC to the orchestrator, fenced writes, stalls, small timers.
  */
-import type { Recipe, WorkerEvent } from './history.js';
+import type { WorkerEvent } from './history.js';
 import { now } from './history.js';
+
+/** The workload loops a worker can run (the read-write loop covers both of its recipes). */
+export type LoopName = 'region-lock' | 'region-leader' | 'global-lock' | 'global-leader' | 'with-lock' | 'lead' | 'multi-lock' | 'reservation' | 'semaphore' | 'read-write';
 
 /** What the orchestrator passes a worker in the `CHAOS_WORKER` environment variable. */
 export interface WorkerConfig {
@@ -17,8 +20,8 @@ export interface WorkerConfig {
   campaignMs: number;
   /** How long unlock()/rescind() may take before the worker reports it and moves on. */
   releaseBoundMs: number;
-  /** The recipes this worker runs, one loop each. */
-  recipes: Recipe[];
+  /** The recipe loops this worker runs, one each. */
+  recipes: LoopName[];
   /** Chance that a holder, after checking `signal`, busy-waits `stallMs` before its next write (0: never). */
   stallChance: number;
   /** How long a stall lasts: uniformly in [min, max] ms (past the lease and the session timeout). */

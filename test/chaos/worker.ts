@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const { Session } = await import('../../src/index.js');
   const locks = await import('./worker-locks.js');
   const leaders = await import('./worker-leaders.js');
+  const family = await import('./worker-family.js');
   const loops = {
     'region-lock': locks.regionLockLoop,
     'global-lock': locks.globalLockLoop,
@@ -31,12 +32,14 @@ async function main(): Promise<void> {
     'region-leader': leaders.regionLeaderLoop,
     'global-leader': leaders.globalLeaderLoop,
     lead: leaders.leadLoop,
+    semaphore: family.semaphoreLoop,
+    'read-write': family.readWriteLoop,
   } as const;
   const session = new Session({
     hosts: cfg.hosts,
     sessionTimeoutMs: cfg.sessionTimeoutMs,
     ...(cfg.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: cfg.maxClockSkewMs }),
-  } as ConstructorParameters<typeof Session>[0]);
+  });
   const lag = watchLag();
   report({ kind: 'ready', clockOffsetMs: cfg.clockOffsetMs });
   const running = cfg.recipes.map((r) =>
