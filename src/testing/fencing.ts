@@ -27,21 +27,26 @@ const FIXED_LEASE = new Set(['region-lock', 'multi-lock']);
 
 /** Counts late, stale and rejected writes against the beliefs they were made under. */
 export function fencingStats(h: History, all: Belief[]): FencingStats {
-  const byOp = new Map<string, Belief>();
-  for (const b of all) byOp.set(`${b.worker}#${b.op}`, b);
-  const holdEnd = (b: Belief): number => {
-    let end = FIXED_LEASE.has(b.recipe) && b.deadline !== undefined ? b.deadline : Number.POSITIVE_INFINITY;
-    for (const o of all) if (o.key === b.key && o.worker !== b.worker && o.start > b.start && o.start < end) end = o.start;
-    return end;
-  };
+  // Each belief's hold ends at its fixed lease deadline or when another worker acquires the key, whichever is first.
+  const holdEnds = new Map<string, number>();
+  const byKey = new Map<string, Belief[]>();
+  for (const b of all) byKey.set(b.key, [...(byKey.get(b.key) ?? []), b]);
+  for (const list of byKey.values()) {
+    list.sort((x, y) => x.start - y.start);
+    list.forEach((b, i) => {
+      let end = FIXED_LEASE.has(b.recipe) && b.deadline !== undefined ? b.deadline : Number.POSITIVE_INFINITY;
+      const next = list.slice(i + 1).find((o) => o.worker !== b.worker && o.start > b.start);
+      if (next && next.start < end) end = next.start;
+      holdEnds.set(`${b.worker}#${b.op}`, end);
+    });
+  }
   const top = new Map<string, bigint>();
   const s: FencingStats = { writes: 0, accepted: 0, rejected: 0, late: 0, stale: 0, staleRejected: 0, staleAccepted: 0, acceptedOutOfOrder: 0, stalls: 0 };
   for (const w of h.writes) {
     s.writes++;
     if (w.accepted) s.accepted++;
     else s.rejected++;
-    const b = byOp.get(`${w.holder}#${w.op}`);
-    if (b && w.sentAt > holdEnd(b)) s.late++;
+    if (w.sentAt > (holdEnds.get(`${w.holder}#${w.op}`) ?? Number.POSITIVE_INFINITY)) s.late++;
     const highest = top.get(w.key);
     if (highest !== undefined && highest > w.token) {
       s.stale++;

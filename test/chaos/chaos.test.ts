@@ -13,7 +13,7 @@ test('every recipe stays exclusive and fenced under 20 s of faults, stale writes
     t.skip('needs a harness-started ensemble (ZK_HOSTS is set)');
     return;
   }
-  const report = await runChaos({ durationMs: 20_000, workers: 5 });
+  const report = await runChaos({ durationMs: 20_000, workers: 5, stallChance: 0.08 });
   const summary = formatSummary(report);
   for (const line of summary.split('\n')) t.diagnostic(line);
   assert.equal(report.violations.length, 0, summary);
