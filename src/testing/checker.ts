@@ -159,8 +159,8 @@ function checkStore(h: History, out: Violation[]): void {
 }
 
 const SETTLES: Record<string, string[]> = {
-  'acquire-start': ['acquired', 'acquire-failed'],
-  'campaign-start': ['elected', 'campaign-failed'],
+  'acquire-start': ['acquired', 'acquire-failed', 'stillborn'],
+  'campaign-start': ['elected', 'campaign-failed', 'stillborn'],
   'unlock-start': ['unlock-done'],
   'rescind-start': ['rescind-done'],
   'stop-start': ['stop-done'],

@@ -31,6 +31,8 @@ export type WorkerEvent =
   | { kind: 'lost'; op: number; reason: string }
   | { kind: 'campaign-start'; op: number; boundMs: number }
   | { kind: 'elected'; op: number; key: string; recipe: Recipe; token: string }
+  /** An acquire or campaign that resolved with its `signal` already aborted (it completed while the worker was frozen): never a belief. */
+  | { kind: 'stillborn'; op: number; key: string; recipe: Recipe; reason: string }
   | { kind: 'campaign-failed'; op: number; error: ErrorInfo }
   | { kind: 'rescinded'; op: number; reason: string }
   | { kind: 'unlock-start' | 'unlock-done' | 'rescind-start' | 'rescind-done' | 'stop-start' | 'stop-done'; op: number; boundMs?: number }

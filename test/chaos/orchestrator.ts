@@ -172,6 +172,7 @@ export function formatSummary(r: ChaosReport): string {
     `operations: ${s.acquisitions} lock acquisitions (${s.acquireFailures} failed: ${failures('acquire-failed')}), ${s.locksLost} locks lost`,
     `            ${s.elections} elections (${s.campaignFailures} campaigns failed: ${failures('campaign-failed')})`,
     `            rescinded: ${[...rescinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    `            stillborn (resolved with signal already aborted, after a freeze; never acted on): ${r.history.events.filter((e) => e.kind === 'stillborn').length}`,
     `            by recipe: ${Object.entries(s.byRecipe).map(([k, n]) => `${k} ${n}`).join(', ')}; withLock holds renewed past the lease: ${s.renewedHolds}`,
     `writes:     ${f.accepted} accepted, ${f.rejected} rejected by the fenced store; ${f.stalls} stalls inside critical sections`,
     `            late writes ${f.late} (sent after the writer's hold had ended), stale ${f.stale} (a newer holder had written), ${f.staleRejected} of them rejected, ${f.staleAccepted} accepted; accepted out of token order: ${f.acceptedOutOfOrder}`,

@@ -5,7 +5,7 @@
  */
 import { readWriteLock, semaphore, type Lock, type Session } from '../../src/index.js';
 import type { Recipe } from './history.js';
-import { between, cfg, fencedWrite, newOp, report, shutdown, sleep, within } from './worker-kit.js';
+import { between, cfg, fencedWrite, newOp, report, shutdown, sleep, stillborn, within } from './worker-kit.js';
 import { info, reportEnd } from './worker-locks.js';
 
 /** The semaphore's permits. */
@@ -23,6 +23,10 @@ async function holdLoop(recipe: () => Recipe, key: string, acquire: (recipe: Rec
     } catch (error) {
       report({ kind: 'acquire-failed', op, error: info(error) });
       await sleep(between(20, 100));
+      continue;
+    }
+    if (stillborn(op, key, r, lock.signal)) {
+      await within(lock.unlock(), cfg.releaseBoundMs).catch(() => undefined);
       continue;
     }
     report({ kind: 'acquired', op, key, recipe: r, token: String(lock.fencingToken), deadline: lock.deadline - cfg.clockOffsetMs, ...extra });

@@ -2,7 +2,7 @@
  * What every workload loop of a chaos worker shares, without importing zoosync (the worker skews
  * its clock before zoosync loads): the IPC to the orchestrator, fenced writes, stalls, small timers.
  */
-import type { WorkerEvent } from './history.js';
+import type { Recipe, WorkerEvent } from './history.js';
 import { now } from './history.js';
 
 /** The workload loops a worker can run (the read-write loop covers both of its recipes). */
@@ -70,6 +70,28 @@ export function listen(): void {
       pending.delete(m.id);
     } else if (m.type === 'stop') shutdown.abort(Object.assign(new Error('chaos run over'), { name: 'ChaosStop' }));
   });
+}
+
+/**
+ * True (and reported) if a handle arrived with its `signal` already aborted: the acquire finished
+ * while this process was frozen and the lease or session ran out meanwhile. A careful caller checks
+ * `signal` before acting, so it never believes it holds; reading `signal` also checks the clock.
+ */
+export function stillborn(op: number, key: string, recipe: Recipe, signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  const r = signal.reason as Error | undefined;
+  report({ kind: 'stillborn', op, key, recipe, reason: `${r?.name}: ${r?.message ?? String(r)}`.slice(0, 200) });
+  return true;
+}
+
+/** An AbortSignal that aborts after `ms` or with `parent`, and its cleanup (held strongly: no GC can lose the timer). */
+export function deadlineSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; clear: () => void } {
+  const c = new AbortController();
+  const onParent = (): void => c.abort(parent.reason);
+  const timer = setTimeout(() => c.abort(Object.assign(new Error(`gave up after ${ms} ms`), { name: 'TimeoutError' })), ms);
+  if (parent.aborted) onParent();
+  else parent.addEventListener('abort', onParent, { once: true });
+  return { signal: c.signal, clear: () => (clearTimeout(timer), parent.removeEventListener('abort', onParent)) };
 }
 
 /** Sleeps `ms` milliseconds. */

@@ -4,7 +4,7 @@
  */
 import { globalLeader, lead, LeadershipEndedError, regionLeader, type Leader, type Session } from '../../src/index.js';
 import type { Recipe } from './history.js';
-import { between, cfg, fencedWrite, newOp, report, shutdown, sleep, within } from './worker-kit.js';
+import { between, cfg, deadlineSignal, fencedWrite, newOp, report, shutdown, sleep, stillborn, within } from './worker-kit.js';
 import { info } from './worker-locks.js';
 
 /** Reports `rescinded` for `op` once the leader's signal aborts. */
@@ -32,11 +32,18 @@ async function campaignLoop(recipe: Recipe, key: string, campaign: (signal: Abor
     const op = newOp();
     report({ kind: 'campaign-start', op, boundMs: cfg.campaignMs });
     let leader: Leader;
+    const bound = deadlineSignal(shutdown.signal, cfg.campaignMs);
     try {
-      leader = await campaign(AbortSignal.any([shutdown.signal, AbortSignal.timeout(cfg.campaignMs)]));
+      leader = await campaign(bound.signal);
     } catch (error) {
       report({ kind: 'campaign-failed', op, error: info(error) });
       await sleep(between(20, 100));
+      continue;
+    } finally {
+      bound.clear();
+    }
+    if (stillborn(op, key, recipe, leader.signal)) {
+      await within(leader.rescind(), cfg.releaseBoundMs).catch(() => undefined);
       continue;
     }
     report({ kind: 'elected', op, key, recipe, token: String(leader.fencingToken) });
@@ -75,6 +82,7 @@ export async function leadLoop(session: Session): Promise<void> {
     'chaos-lead',
     async (leader) => {
       const op = newOp();
+      if (stillborn(op, 'lead', 'lead', leader.signal)) return;
       report({ kind: 'elected', op, key: 'lead', recipe: 'lead', token: String(leader.fencingToken) });
       reportRescind(op, leader);
       await term(op, 'lead', leader, between(50, 300), false);

@@ -14,7 +14,7 @@ import {
   type Session,
 } from '../../src/index.js';
 import { now, type ErrorInfo, type Recipe } from './history.js';
-import { between, cfg, fencedWrite, newOp, report, shutdown, sleep, within } from './worker-kit.js';
+import { between, cfg, fencedWrite, newOp, report, shutdown, sleep, stillborn, within } from './worker-kit.js';
 
 /** The ids `withLock` and `regionMultiLock` share, so their exclusion is checked across recipes. */
 export const SHARED_IDS = ['chaos/m1', 'chaos/m2', 'chaos/m3'];
@@ -62,6 +62,10 @@ async function lockLoop(recipe: Recipe, key: string, acquire: () => Promise<Lock
       await sleep(between(10, 60));
       continue;
     }
+    if (stillborn(op, key, recipe, lock.signal)) {
+      await within(lock.unlock(), cfg.releaseBoundMs).catch(() => undefined);
+      continue;
+    }
     report({ kind: 'acquired', op, key, recipe, token: String(lock.fencingToken), deadline: deadlineOf(lock) });
     reportEnd(op, lock.signal);
     try {
@@ -100,6 +104,7 @@ export async function withLockLoop(session: Session): Promise<void> {
       id,
       async (ctx) => {
         entered = true;
+        if (stillborn(op, id, 'with-lock', ctx.signal)) return;
         report({ kind: 'acquired', op, key: id, recipe: 'with-lock', token: String(ctx.fencingToken), deadline: deadlineOf(ctx.lock) });
         reportEnd(op, ctx.signal);
         await writeWhile(op, id, ctx.fencingToken, ctx.signal, Math.random() < 0.4 ? between(cfg.holdForMs, 2 * cfg.holdForMs) : between(30, 200), false);
@@ -131,6 +136,10 @@ export async function multiLockLoop(session: Session): Promise<void> {
       continue;
     }
     // One op per id (the locks come in their paths' order, which is the ids' order), so each id's belief ends on its own lock's signal.
+    if (stillborn(op, ids.join('+'), 'multi-lock', multi.signal)) {
+      await within(multi.unlock(), cfg.releaseBoundMs).catch(() => undefined);
+      continue;
+    }
     const sorted = [...ids].sort();
     const parts = multi.locks.map((lock, i) => ({ lock, op: i === 0 ? op : newOp(), id: sorted[i]! }));
     for (const p of parts) {
