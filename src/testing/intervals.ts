@@ -89,6 +89,8 @@ export function beliefs(h: History, facts: WorkerFacts, endOfHistory: number): B
       ended = 'reason' in end ? `${end.kind}: ${end.reason}` : end.kind;
     }
     const ttlEnd = e.kind === 'acquired' && e.ttlMs !== undefined ? e.deadline : undefined;
+    // A reservation whose reserve() came back after its TTL had run out (the worker was frozen) was never believed.
+    if (ttlEnd !== undefined && ttlEnd <= e.t) continue;
     if (ttlEnd !== undefined && ttlEnd < stop) {
       stop = Math.max(e.t, ttlEnd);
       ended = 'ttl';

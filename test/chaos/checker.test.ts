@@ -125,6 +125,10 @@ test('a reservation believed past its TTL is not an overlap; one taken inside it
   ev(4000, 'w2.1', { kind: 'lost', op: 1, reason: 'ttl' });
   ev(4000, 'w3.1', { kind: 'lost', op: 1, reason: 'ttl' });
   assert.deepEqual(verdict(h), ['reservation-overlap']);
+  // A reserve() that came back only after its own TTL (the worker was frozen) is no belief at all.
+  h.event('w5.1', { kind: 'acquire-start', op: 1, boundMs: 1000, recipe: 'reservation', t: T0 + 100 });
+  ev(2100, 'w5.1', { kind: 'acquired', op: 1, key: 'reservation', recipe: 'reservation', token: '0', ttlMs: 1500, deadline: T0 + 1600 });
+  assert.deepEqual(verdict(h), ['reservation-overlap']);
   h.event('w4.1', { kind: 'acquire-start', op: 7, boundMs: 1000, recipe: 'reservation', t: T0 + 1700 });
   h.event('w4.1', { kind: 'acquire-failed', op: 7, error: { name: 'ReservedError', message: '', zoosync: true }, t: T0 + 1750 });
   h.event('w4.1', { kind: 'unlock-start', op: 7, boundMs: 1000, t: T0 + 1800 });
