@@ -11,6 +11,9 @@ export interface WriteRequest {
   /** The fencing token: a Lock's or Leader's `fencingToken`, or its decimal string (IPC carries JSON). */
   token: bigint | string;
   value: number;
+  /** The worker's op that holds the token, and when the write was sent (history clock; default: when received). */
+  op?: number;
+  sentAt?: number;
 }
 
 /** The store; `write` is synchronous, so its log is the order of its decisions. */
@@ -30,7 +33,8 @@ export class FencedStore {
       this.highest.set(req.key, { token, holder });
       this.values.set(req.key, req.value);
     }
-    this.history.writes.push({ t: now(), key: req.key, token, holder, value: req.value, accepted });
+    const t = now();
+    this.history.writes.push({ t, sentAt: req.sentAt ?? t, op: req.op ?? 0, key: req.key, token, holder, value: req.value, accepted });
     return accepted;
   }
 

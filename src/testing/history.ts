@@ -18,20 +18,44 @@ export interface ErrorInfo {
 
 /** What a worker reports, before the orchestrator adds who said it. */
 export type WorkerEvent =
-  | { kind: 'ready' | 'stopped' }
-  | { kind: 'acquire-start'; op: number; boundMs: number }
-  | { kind: 'acquired'; op: number; token: string }
+  | { kind: 'ready'; clockOffsetMs: number }
+  | { kind: 'stopped' }
+  | { kind: 'acquire-start'; op: number; boundMs: number; recipe?: Recipe }
+  /**
+   * `key` names what is held (a lock id, `leader`, `reservation`...); `deadline` is the lease's end on
+   * the history's clock (the worker's wall clock minus its skew); `ttlMs` caps a reservation's belief.
+   */
+  | { kind: 'acquired'; op: number; key: string; recipe: Recipe; token: string; deadline?: number; ttlMs?: number; permits?: number }
   | { kind: 'acquire-failed'; op: number; error: ErrorInfo }
   | { kind: 'released'; op: number }
   | { kind: 'lost'; op: number; reason: string }
   | { kind: 'campaign-start'; op: number; boundMs: number }
-  | { kind: 'elected'; op: number; token: string }
+  | { kind: 'elected'; op: number; key: string; recipe: Recipe; token: string }
+  /** An acquire or campaign that resolved with its `signal` already aborted (it completed while the worker was frozen): never a belief. */
+  | { kind: 'stillborn'; op: number; key: string; recipe: Recipe; reason: string }
   | { kind: 'campaign-failed'; op: number; error: ErrorInfo }
   | { kind: 'rescinded'; op: number; reason: string }
-  | { kind: 'unlock-start' | 'unlock-done' | 'rescind-start' | 'rescind-done'; op: number; boundMs?: number }
+  | { kind: 'unlock-start' | 'unlock-done' | 'rescind-start' | 'rescind-done' | 'stop-start' | 'stop-done'; op: number; boundMs?: number }
+  /** A synchronous busy-wait inside a critical section, after checking `signal` and before a write. */
+  | { kind: 'stall-start'; op: number; key: string; ms: number }
+  | { kind: 'stall-end'; op: number; key: string }
   | { kind: 'write-ok' | 'write-rejected'; op: number; key: string; token: string }
   | { kind: 'error'; op?: number; where: string; error: ErrorInfo }
   | { kind: 'lag'; ms: number };
+
+/** The recipes a worker runs; each holds one or more keys. */
+export type Recipe =
+  | 'region-lock'
+  | 'region-leader'
+  | 'global-lock'
+  | 'global-leader'
+  | 'with-lock'
+  | 'lead'
+  | 'multi-lock'
+  | 'reservation'
+  | 'semaphore'
+  | 'rw-read'
+  | 'rw-write';
 
 /** A worker event as recorded: when, and by which worker incarnation. */
 export type HistoryEvent = WorkerEvent & { t: number; worker: string };
@@ -45,7 +69,12 @@ export type FaultKind =
   | 'net-silence'
   | 'net-cut'
   | 'worker-pause'
-  | 'worker-kill';
+  | 'worker-kill'
+  | 'net-oneway-to-server'
+  | 'net-oneway-to-client'
+  | 'net-slow'
+  | 'zk-partition'
+  | 'zk-partition-leader';
 
 /** One injected fault: its target (a server like `zk2` or a worker like `w3.1`) and when it began and ended. */
 export interface Fault {
@@ -59,6 +88,9 @@ export interface Fault {
 /** One write the fenced store received. */
 export interface StoreWrite {
   t: number;
+  /** When the worker sent it (history clock), and the worker's op that held the token. */
+  sentAt: number;
+  op: number;
   key: string;
   token: bigint;
   holder: string;

@@ -30,6 +30,8 @@ export class TcpProxy implements Stoppable {
   private handshakeOnly = false;
   private delayToServerMs = 0;
   private delayToClientMs = 0;
+  private jitterToServerMs = 0;
+  private jitterToClientMs = 0;
   private readonly pairs = new Set<Pair>();
 
   /** Use startProxy() instead. */
@@ -87,10 +89,20 @@ export class TcpProxy implements Stoppable {
     }
   }
 
-  /** Holds every chunk in the given direction for `ms` before forwarding it (order kept); 0 forwards at once. */
-  delay(ms: number, direction: SilenceDirection = 'both'): void {
-    if (direction !== 'toClient') this.delayToServerMs = ms;
-    if (direction !== 'toServer') this.delayToClientMs = ms;
+  /**
+   * Holds every chunk in the given direction for `ms` plus a random 0-`jitterMs` before forwarding
+   * it; a chunk never overtakes an earlier one (a slow link, not a reordering one), also when the
+   * delay is lowered or removed while chunks wait. 0 and 0 forward at once.
+   */
+  delay(ms: number, direction: SilenceDirection = 'both', jitterMs = 0): void {
+    if (direction !== 'toClient') {
+      this.delayToServerMs = ms;
+      this.jitterToServerMs = jitterMs;
+    }
+    if (direction !== 'toServer') {
+      this.delayToClientMs = ms;
+      this.jitterToClientMs = jitterMs;
+    }
   }
 
   /**
@@ -140,7 +152,7 @@ export class TcpProxy implements Stoppable {
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     let handshaken = false;
-    this.wire(pair, client, upstream, () => this.dropToServer || handshaken, undefined, () => this.delayToServerMs);
+    this.wire(pair, client, upstream, () => this.dropToServer || handshaken, undefined, () => this.delayToServerMs + Math.random() * this.jitterToServerMs);
     this.wire(pair, upstream, client, () => this.dropToClient, () => {
       if (!this.handshakeOnly) return;
       // The server takes nothing after its handshake reply, then the connection drops.
@@ -149,7 +161,7 @@ export class TcpProxy implements Stoppable {
         reset(client);
         reset(upstream);
       }, 5).unref();
-    }, () => this.delayToClientMs);
+    }, () => this.delayToClientMs + Math.random() * this.jitterToClientMs);
     client.once('close', () => this.pairs.delete(pair));
   }
 
@@ -163,6 +175,17 @@ export class TcpProxy implements Stoppable {
     delayMs: () => number = () => 0,
   ): void {
     let first = true;
+    // Chunks held back, in arrival order, each with the time it may go; one timer serves the head.
+    const held: Array<{ chunk: Buffer; at: number }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      timer = undefined;
+      while (held.length > 0 && held[0]!.at <= performance.now()) {
+        const { chunk } = held.shift()!;
+        if (!dropped() && !to.destroyed) to.write(chunk);
+      }
+      if (held.length > 0) timer = setTimeout(flush, Math.max(1, held[0]!.at - performance.now())).unref();
+    };
     from.on('data', (chunk: Buffer) => {
       if (dropped() || to.destroyed) return;
       if (first) {
@@ -170,11 +193,11 @@ export class TcpProxy implements Stoppable {
         onFirst?.();
       }
       const ms = delayMs();
-      if (ms > 0) {
-        // Equal delays fire in order, so the stream stays in order.
-        setTimeout(() => {
-          if (!dropped() && !to.destroyed) to.write(chunk);
-        }, ms).unref();
+      if (ms > 0 || held.length > 0) {
+        // Never before the chunk ahead of it: the stream stays in order whatever the delays.
+        const at = Math.max(performance.now() + ms, held.at(-1)?.at ?? 0);
+        held.push({ chunk, at });
+        timer ??= setTimeout(flush, Math.max(1, held[0]!.at - performance.now())).unref();
         return;
       }
       if (!to.write(chunk)) {
@@ -231,6 +254,11 @@ export class ProxyGroup {
   /** silence() on every proxy. */
   silence(direction: SilenceDirection = 'both'): void {
     for (const p of this.proxies) p.silence(direction);
+  }
+
+  /** delay() on every proxy. */
+  delay(ms: number, direction: SilenceDirection = 'both', jitterMs = 0): void {
+    for (const p of this.proxies) p.delay(ms, direction, jitterMs);
   }
 
   /** cut() on every proxy. */

@@ -1,9 +1,11 @@
 /**
- * The nemesis: every 2-4 s it injects one fault (a ZooKeeper server killed or paused, sometimes the
- * ensemble leader; a worker's network silenced or cut; a worker paused or killed), never taking
- * more than one server away at a time, and records each fault with its start and end.
+ * The nemesis: every 2-4 s it injects one fault (a ZooKeeper server killed, paused or cut from the
+ * quorum while its clients stay on it, sometimes the ensemble leader; a worker's network silenced,
+ * cut, silenced one way only, or slowed with jitter; a worker paused or killed), never taking more
+ * than one server away at a time, and records each fault with its start and end.
  */
-import { sleep, type ZkEnsemble, type ZkServer } from '../harness/index.js';
+import { sleep, type ZkServer } from '../harness/index.js';
+import type { PartitionableEnsemble } from '../../src/testing/quorum-partition.js';
 import { now, type FaultKind, type History } from './history.js';
 import type { Slot, WorkerPool } from './pool.js';
 
@@ -13,6 +15,12 @@ export interface NemesisOptions {
   /** Pause between fault injections: uniformly in [min, max] ms. */
   intervalMs: [number, number];
 }
+
+/** One round of the deck: every kind at least once, the cheap worker-side ones more often. */
+const DECK: FaultKind[] = [
+  'zk-kill', 'zk-kill-leader', 'zk-pause', 'zk-partition', 'net-silence', 'net-cut', 'worker-pause', 'worker-kill',
+  'net-oneway-to-server', 'net-oneway-to-client', 'net-slow', 'net-silence', 'worker-pause', 'net-oneway-to-server', 'net-slow',
+];
 
 const between = (lo: number, hi: number): number => Math.round(lo + Math.random() * (hi - lo));
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
@@ -26,7 +34,7 @@ export class Nemesis {
 
   /** Faults the given ensemble and pool, recording into `history`. */
   constructor(
-    private readonly ensemble: ZkEnsemble,
+    private readonly ensemble: PartitionableEnsemble,
     private readonly pool: WorkerPool,
     private readonly history: History,
     private readonly opts: NemesisOptions,
@@ -50,7 +58,7 @@ export class Nemesis {
     while (!this.halt.signal.aborted) {
       await this.wait(between(...this.opts.intervalMs));
       if (this.halt.signal.aborted) break;
-      if (deck.length === 0) deck = shuffle(['zk-kill', 'zk-kill-leader', 'zk-pause', 'net-silence', 'net-cut', 'worker-pause', 'worker-kill', 'net-silence', 'worker-pause']);
+      if (deck.length === 0) deck = shuffle([...DECK]);
       const kind = deck.pop()!;
       const job = this.inject(kind).catch((error: unknown) => {
         this.history.notes.push(`nemesis ${kind} failed: ${(error as Error).message.split('\n')[0]}`);
@@ -106,6 +114,7 @@ export class Nemesis {
       } else {
         server = pick(this.ensemble.servers);
         if (kind === 'zk-pause' && server === leader) kind = 'zk-pause-leader';
+        if (kind === 'zk-partition' && server === leader) kind = 'zk-partition-leader';
       }
       const name = `zk${this.ensemble.servers.indexOf(server) + 1}`;
       const st = this.opts.sessionTimeoutMs;
@@ -118,6 +127,17 @@ export class Nemesis {
           server.resume();
           f.end = now();
         }
+      } else if (kind === 'zk-partition' || kind === 'zk-partition-leader') {
+        // The server keeps its clients but loses the quorum: it must stop serving them, and they move.
+        const f = this.history.fault(kind, name);
+        this.ensemble.isolate(server);
+        try {
+          await this.wait(st + between(500, 3000));
+        } finally {
+          this.ensemble.heal();
+          f.end = now();
+        }
+        await waitRejoined(server);
       } else {
         const f = this.history.fault(kind, name);
         await server.kill();
@@ -144,6 +164,25 @@ export class Nemesis {
           await this.wait(Math.random() < 0.5 ? between(300, st / 2) : st + between(200, 1500));
           slot.proxies.pass();
           break;
+        case 'net-oneway-to-server':
+          slot.proxies.silence('toServer'); // requests lost, the server's pings and notifications still arrive
+          await this.wait(Math.random() < 0.5 ? between(300, st / 2) : st + between(200, 1500));
+          slot.proxies.pass();
+          break;
+        case 'net-oneway-to-client':
+          slot.proxies.silence('toClient'); // requests arrive and are applied, no answer comes back
+          await this.wait(Math.random() < 0.5 ? between(300, st / 2) : st + between(200, 1500));
+          slot.proxies.pass();
+          break;
+        case 'net-slow': {
+          // Added delay each way plus jitter, sometimes past the liveness bound (2/3 of the session timeout).
+          const base = Math.random() < 0.7 ? between(20, st / 6) : between(st / 3, st * 0.8);
+          slot.proxies.delay(base, 'both', between(5, base));
+          f.note = [f.note, `${Math.round(base)} ms + jitter`].filter(Boolean).join(', ');
+          await this.wait(between(1000, 2 * st));
+          slot.proxies.delay(0, 'both', 0);
+          break;
+        }
         case 'net-cut':
           slot.proxies.cut();
           await this.wait(between(200, 1500));
@@ -167,6 +206,12 @@ export class Nemesis {
       f.end ??= now();
     }
   }
+}
+
+/** Resolves once a healed server serves again (bounded); a server that never rejoins is left to the next fault's leader check. */
+async function waitRejoined(server: ZkServer): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while ((await server.mode()) === 'down' && performance.now() < deadline) await sleep(100);
 }
 
 function shuffle<T>(xs: T[]): T[] {

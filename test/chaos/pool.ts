@@ -26,8 +26,8 @@ export interface Slot {
   busy: boolean;
 }
 
-/** What every worker shares; `id` and `hosts` are filled per slot. */
-export type SharedWorkerConfig = Omit<WorkerConfig, 'id' | 'hosts'>;
+/** What every worker shares; `id`, `hosts` and the clock offset (uniform in ±`clockSkewMs`) are filled per incarnation. */
+export type SharedWorkerConfig = Omit<WorkerConfig, 'id' | 'hosts' | 'clockOffsetMs'> & { clockSkewMs: number };
 
 /** Spawns, signals and stops the workers, feeding their reports into the history and store. */
 export class WorkerPool {
@@ -60,7 +60,9 @@ export class WorkerPool {
     slot.id = `w${slot.index}.${slot.incarnation}`;
     slot.paused = false;
     const id = slot.id;
-    const config: WorkerConfig = { ...this.shared, id, hosts: slot.proxies.connectString };
+    const { clockSkewMs, ...shared } = this.shared;
+    const clockOffsetMs = Math.round((Math.random() * 2 - 1) * clockSkewMs);
+    const config: WorkerConfig = { ...shared, id, hosts: slot.proxies.connectString, clockOffsetMs };
     const child = fork(new URL('./worker.js', import.meta.url), [], {
       env: { ...process.env, CHAOS_WORKER: JSON.stringify(config), ...(this.logDir ? { DEBUG: 'zoosync:*', DEBUG_COLORS: '0' } : {}) },
       execArgv: [],
