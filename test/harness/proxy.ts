@@ -163,6 +163,19 @@ export class TcpProxy implements Stoppable {
     delayMs: () => number = () => 0,
   ): void {
     let first = true;
+    // Delayed chunks wait in one queue, drained in order: a chunk that comes after the delay was
+    // lowered (or removed) must not overtake one still held, or the stream is corrupted.
+    const held: Array<{ at: number; chunk: Buffer }> = [];
+    let drainTimer: NodeJS.Timeout | undefined;
+    const drain = (): void => {
+      drainTimer = undefined;
+      const t = performance.now();
+      while (held.length > 0 && held[0]!.at <= t) {
+        const { chunk } = held.shift()!;
+        if (!dropped() && !to.destroyed) to.write(chunk);
+      }
+      if (held.length > 0) drainTimer = setTimeout(drain, Math.max(1, Math.ceil(held[0]!.at - t))).unref();
+    };
     from.on('data', (chunk: Buffer) => {
       if (dropped() || to.destroyed) return;
       if (first) {
@@ -170,11 +183,10 @@ export class TcpProxy implements Stoppable {
         onFirst?.();
       }
       const ms = delayMs();
-      if (ms > 0) {
-        // Equal delays fire in order, so the stream stays in order.
-        setTimeout(() => {
-          if (!dropped() && !to.destroyed) to.write(chunk);
-        }, ms).unref();
+      if (ms > 0 || held.length > 0) {
+        const at = Math.max(performance.now() + ms, held.length > 0 ? held[held.length - 1]!.at : 0);
+        held.push({ at, chunk });
+        drainTimer ??= setTimeout(drain, Math.max(1, Math.ceil(held[0]!.at - performance.now()))).unref();
         return;
       }
       if (!to.write(chunk)) {
