@@ -36,11 +36,11 @@ export function checkMutant(repo: string, mutant: Mutant): void {
   }
 }
 
-/** Copies `repo` into a new temp dir (node_modules symlinked) and returns its path. */
-export function copyRepo(repo: string): string {
+/** Copies `repo` into a new temp dir (node_modules symlinked, `built` as its `.build`) and returns its path. */
+export function copyRepo(repo: string, built = '.build'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zoosync-mutant-'));
   for (const name of COPIED) {
-    const from = path.join(repo, name);
+    const from = path.join(repo, name === '.build' ? built : name);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, name), { recursive: true });
   }
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir');

@@ -39,13 +39,19 @@ export const MUTANTS: Mutant[] = [
     name: 'lock-signal-not-aborted-on-suspension',
     breaks: 'a holder is not told when its connection is suspended',
     edits: [{ file: LOCK, search: "if (change === 'suspended') this.lose(new LockLostError(this.path, 'connection to ZooKeeper suspended'));", replace: "if (change === 'suspended') return;" }],
-    tests: [{ file: 'integration/lock-faults.test', names: ['a holder whose connection is cut is told before a waiter acquires', 'a holder behind a silenced network is told before a waiter acquires'] }],
+    tests: [
+      { file: 'integration/lock-faults.test', names: ['a holder whose connection is cut is told before a waiter acquires', 'a holder behind a silenced network is told before a waiter acquires'] },
+      { file: 'integration/suspension-ends-holding.test', names: ["a lock holder's signal aborts by the time its session reports suspended"] },
+    ],
   },
   {
     name: 'leader-not-rescinded-on-suspension',
     breaks: 'a leader keeps leading while its connection is suspended',
     edits: [{ file: LEADER, search: "if (change === 'suspended') this.end('session-suspended');", replace: "if (change === 'suspended') return;" }],
-    tests: [{ file: 'integration/leader-faults.test', names: ['silenced network: the old leader rescinds before the other contender is elected, within the session timeout'] }],
+    tests: [
+      { file: 'integration/leader-faults.test', names: ['silenced network: the old leader rescinds before the other contender is elected, within the session timeout'] },
+      { file: 'integration/suspension-ends-holding.test', names: ["a leader's signal aborts by the time its session reports suspended"] },
+    ],
   },
   {
     name: 'suspension-clock-at-full-timeout',
@@ -60,13 +66,14 @@ export const MUTANTS: Mutant[] = [
     name: 'predecessor-watch-skipped',
     breaks: 'a waiter reads its predecessor without a watch, so it never wakes when it goes',
     edits: [{ file: CONTENDER, search: "conn.request({ op: 'getData', path: pred, watch: watcher })", replace: "conn.request({ op: 'getData', path: pred })" }],
-    tests: [{ file: 'integration/lock.test', names: ['waiters acquire in the order they queued (FIFO, 6 waiters)'] }],
+    // Waiters still get through, late, when the predecessor's lease runs out: the wake's cause tells.
+    tests: [{ file: 'integration/lock.test', names: ['no herd: each unlock wakes exactly one of 6 queued waiters'] }],
   },
   {
     name: 'lease-takeover-without-version-check',
     breaks: 'a contender reaping an expired lease deletes the node even if its holder has just extended it',
     edits: [{ file: CONTENDER, search: "{ op: 'delete', path: pred, version: got.stat.version }", replace: "{ op: 'delete', path: pred }" }],
-    tests: [{ file: 'integration/lock-lease.test' }],
+    tests: [{ file: 'integration/lock-lease.test' }, { file: 'integration/lease-takeover-checks-version.test' }],
   },
   {
     name: 'fencing-token-from-sequence-number',
@@ -96,25 +103,28 @@ export const MUTANTS: Mutant[] = [
     name: 'any-predecessor-is-the-holder',
     breaks: 'a waiter takes the lock when any predecessor goes, not only the lowest',
     edits: [{ file: CONTENDER, search: 'const predIsHolder = index === 1;', replace: 'const predIsHolder = true;' }],
-    tests: [{ file: 'integration/lock.test', names: ['waiters acquire in the order they queued (FIFO, 6 waiters)'] }],
+    tests: [{ file: 'integration/lock.test', names: ['waiters acquire in the order they queued (FIFO, 6 waiters)'] }, { file: 'integration/only-the-lowest-node-holds.test' }],
   },
   {
     name: 'unlock-resolves-before-delete',
     breaks: 'unlock() resolves before ZooKeeper has acknowledged the delete of our node',
     edits: [{ file: LOCK, search: '.then(() => releaseOwnNode(this.conn, this.path))', replace: ".then(() => { void releaseOwnNode(this.conn, this.path).catch(() => undefined); return 'not awaited'; })" }],
-    tests: [{ file: 'integration/engine-hardening.test', names: ['unlock() and rescind() reject with ReleaseFailedError while the server refuses to delete our node'] }],
+    tests: [
+      { file: 'integration/engine-hardening.test', names: ['unlock() and rescind() reject with ReleaseFailedError while the server refuses to delete our node'] },
+      { file: 'integration/unlock-awaits-delete.test', names: ['unlock() resolves only after the delete of our node was acknowledged'] },
+    ],
   },
   {
     name: 'guard-stops-after-first-change',
     breaks: "a holder's guard stops watching its node after the node's first data change",
     edits: [{ file: GUARD, search: "if (event.type === 'deleted') this.fire('deleted');\n    else this.watchData();", replace: "if (event.type === 'deleted') this.fire('deleted');" }],
-    tests: [{ file: 'integration/engine-hardening.test', names: ['an uncontended holder is told when someone changes its node'] }],
+    tests: [{ file: 'integration/guard-watches-after-own-writes.test' }],
   },
   {
     name: 'guard-ignores-foreign-data',
     breaks: "a holder's guard takes any data in its node for its own",
     edits: [{ file: GUARD, search: "if (!this.ours.some((mine) => mine.equals(data))) this.fire('changed');", replace: '' }],
-    tests: [{ file: 'integration/engine-hardening.test', names: ['an uncontended holder is told when someone changes its node'] }],
+    tests: [{ file: 'integration/engine-hardening.test', names: ["an uncontended holder is told when someone changes its node's data"] }],
   },
   {
     name: 'lease-expiry-told-late',
@@ -141,13 +151,25 @@ export const MUTANTS: Mutant[] = [
     name: 'lock-trusts-a-silent-connection',
     breaks: 'isHeld/signal ignore that the connection has had no answer for the read timeout (a stalled event loop)',
     edits: [{ file: LOCK, search: "else if (!this.conn.isTrusted) this.lose(new LockLostError(this.path, 'no recent contact with ZooKeeper'));", replace: '' }],
-    tests: [{ file: 'integration/with-lock.test', names: ['frozen holder: SIGSTOP past lease and session; its late write is refused by the fenced store'] }],
+    tests: [
+      { file: 'integration/with-lock.test', names: ['frozen holder: SIGSTOP past lease and session; its late write is refused by the fenced store'] },
+      { file: 'integration/stall-ends-holding.test', names: ['a lock holder stalled past the read timeout is not held when the stall ends, lease or not'] },
+    ],
+  },
+  {
+    name: 'leader-trusts-a-silent-connection',
+    breaks: 'isLeader/signal ignore that the connection has had no answer for the read timeout (a stalled event loop)',
+    edits: [{ file: LEADER, search: "if (!this.released && !this.conn.isTrusted) this.end('session-suspended');", replace: '' }],
+    tests: [{ file: 'integration/stall-ends-holding.test', names: ['a leader stalled past the read timeout is not leading when the stall ends'] }],
   },
   {
     name: 'contact-clock-from-reply-time',
     breaks: 'the liveness clock runs from when a reply arrived, not from when its request was sent',
     edits: [{ file: CONN, search: 'if (response) this.answered(queuedAt);', replace: 'if (response) this.answered(now());' }],
-    tests: [{ file: 'integration/session-limits.test' }],
+    tests: [
+      { file: 'integration/session-limits.test' },
+      { file: 'integration/stall-ends-holding.test', names: ['a reply read after a stall vouches only for when its request was sent: the holder is not held'] },
+    ],
   },
   {
     name: 'reconnect-handshake-counts-as-contact',
@@ -165,7 +187,10 @@ export const MUTANTS: Mutant[] = [
     name: 'multi-lock-wait-ignores-held-locks',
     breaks: 'a multi-lock keeps waiting for the next lock after one already taken was lost',
     edits: [{ file: MULTI, search: 'linkSignals([opts.signal, keeper.signal, ...held.map((l) => l.signal)])', replace: 'linkSignals([opts.signal, keeper.signal])' }],
-    tests: [{ file: 'integration/multi-lock.test', names: ['a lock taken first and lost while the next is awaited fails the set with its LockLostError'] }],
+    tests: [
+      { file: 'integration/multi-lock.test', names: ['a lock taken first and lost while the next is awaited fails the set with its LockLostError'] },
+      { file: 'integration/multi-lock-fails-at-once-on-a-lost-lock.test' },
+    ],
   },
   {
     name: 'multi-lock-leases-not-kept',

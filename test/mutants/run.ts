@@ -1,6 +1,6 @@
 /**
  * `npm run mutants [-- --only <name>[,<name>...]] [--chaos always|survivors|never] [--chaos-duration <s>]
- * [--full-build] [--baseline] [--check] [--out <file>]`: applies each seeded bug to a copy of the repo,
+ * [--full-build] [--baseline] [--check] [--built <dir>] [--out <file>]`: applies each seeded bug to a copy of the repo,
  * one at a time, runs the tests named for it and a short chaos run, and prints caught or survived per
  * mutant. Exits non-zero if any mutant survived, could not be applied, or the baseline failed.
  *
@@ -23,6 +23,8 @@ function arg(name: string): string | undefined {
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const repo = process.cwd();
+/** The built tree to copy (default `.build`, what `npm run build:test` writes). */
+const built = arg('built') ?? '.build';
 const chaosMode = arg('chaos') ?? 'survivors';
 if (!['always', 'survivors', 'never'].includes(chaosMode)) {
   console.error(`--chaos must be always, survivors or never, got ${chaosMode}`);
@@ -60,7 +62,7 @@ async function runOne(m: Mutant): Promise<Verdict> {
     if (error instanceof StaleMutantError) return { name: m.name, verdict: 'stale', caughtBy: [], tests: [], note: error.message };
     throw error;
   }
-  const dir = copyRepo(repo);
+  const dir = copyRepo(repo, built);
   try {
     mutate(dir, m, flag('full-build'));
     const tests: TestOutcome[] = [];
@@ -97,7 +99,7 @@ async function runOne(m: Mutant): Promise<Verdict> {
 async function baseline(): Promise<boolean> {
   const refs = new Map<string, TestRef>();
   for (const m of chosen) for (const r of m.tests) refs.set(JSON.stringify(r), r);
-  const dir = copyRepo(repo);
+  const dir = copyRepo(repo, built);
   let ok = true;
   try {
     for (const ref of refs.values()) {
