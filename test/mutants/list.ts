@@ -166,10 +166,9 @@ export const MUTANTS: Mutant[] = [
     name: 'contact-clock-from-reply-time',
     breaks: 'the liveness clock runs from when a reply arrived, not from when its request was sent',
     edits: [{ file: CONN, search: 'if (response) this.answered(queuedAt);', replace: 'if (response) this.answered(now());' }],
-    tests: [
-      { file: 'integration/session-limits.test' },
-      { file: 'integration/stall-ends-holding.test', names: ['a reply read after a stall vouches only for when its request was sent: the holder is not held'] },
-    ],
+    // Caught only some of the time (the one-way partition's 20 runs): the 2/3 read timeout leaves a
+    // third of the timeout for a reply's delay, which hides most of this bug.
+    tests: [{ file: 'integration/session-limits.test' }],
   },
   {
     name: 'reconnect-handshake-counts-as-contact',
