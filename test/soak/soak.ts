@@ -63,6 +63,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const stuck: string[] = [];
   const sessions: Session[] = [];
   const proxies: TcpProxy[] = [];
+  // An exception nobody caught (a dependency's socket handler throwing) is a failure of the soak,
+  // reported with the rest instead of ending the process before any figure is printed.
+  const onUncaught = (error: Error): void => {
+    referee.violations.push(`${new Date().toISOString()} uncaught exception: ${error.stack ?? String(error)}`);
+  };
+  process.on('uncaughtException', onUncaught);
   try {
     const server = await startStandalone();
     const root = zkTestRoot('soak');
@@ -106,6 +112,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       ok: referee.violations.length === 0 && stuck.length === 0 && slopes.every((s) => s.ok) && fitted.length >= 2,
     };
   } finally {
+    process.off('uncaughtException', onUncaught);
     await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
     await Promise.all(proxies.map((p) => p.close()));
     await stopAll();
