@@ -18,4 +18,5 @@ test('growth above the bound fails, growth under it or under the floor passes', 
   const short = [0, 60_000, 120_000];
   assert.equal(checkGrowth('handles', short, [10, 11, 12], { perHour: 5, floor: 3, unit: '' }).ok, true);
   assert.equal(checkGrowth('handles', short, [10, 12, 14], { perHour: 5, floor: 3, unit: '' }).ok, false);
+  assert.equal(checkGrowth('znodes', [0, 60_000, 120_000], [10, Number.NaN, 10], { perHour: 5, floor: 25, unit: '' }).ok, true);
 });

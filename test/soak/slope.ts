@@ -43,7 +43,11 @@ export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]):
 const HOUR_MS = 3_600_000;
 
 /** Fits `ys` against times `tMs` (ms) and checks the growth over the window against `bound`. */
-export function checkGrowth(metric: string, tMs: readonly number[], ys: readonly number[], bound: GrowthBound): SlopeResult {
+export function checkGrowth(metric: string, times: readonly number[], values: readonly number[], bound: GrowthBound): SlopeResult {
+  // A sample the server could not answer (`mntr` during its restart) is left out, not fitted as NaN.
+  const keep = times.map((_, i) => i).filter((i) => Number.isFinite(values[i]));
+  const tMs = keep.map((i) => times[i]!);
+  const ys = keep.map((i) => values[i]!);
   const slopePerMs = leastSquaresSlope(tMs, ys);
   const windowMs = tMs.length < 2 ? 0 : tMs[tMs.length - 1]! - tMs[0]!;
   const growth = slopePerMs * windowMs;
