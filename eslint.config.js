@@ -69,6 +69,20 @@ export default tseslint.config(
     },
   },
   {
+    // The two adapters that reach into node-zookeeper-client's untyped internals (its connection
+    // manager, jute records and response objects). Everything they hand on is typed; inside
+    // them, `any` is what the library is.
+    files: ['src/zk/client-internals.ts', 'src/zk/requests.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
     // The config file itself is plain JavaScript outside tsconfig.test.json.
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -303,6 +303,26 @@ async function reap(opts: ContendOptions, pos: Position, state: TurnState, path:
   }
 }
 
+/**
+ * Before a hand-off: our node must still be ours. The guard's watch says so when it is armed;
+ * after a re-arming read failed (a connection that dropped our bytes while our lease refresh was
+ * pending, and a contender reaped us meanwhile) only a fresh read can.
+ */
+async function confirmOwnNode(opts: ContendOptions, pos: Position, state: TurnState): Promise<void> {
+  // Our guard may be re-arming (after our own lease refresh): let its read answer first.
+  await pos.guard.settled();
+  if (pos.guard.end) throw new OwnNodeGone();
+  if (pos.guard.vouches) return;
+  try {
+    const got = await withDeadline(pos.conn.request({ op: 'getData', path: pos.node.path }), opts, pos.conn);
+    if (!got.data.equals(state.data)) throw new OwnNodeGone();
+  } catch (error) {
+    if (error instanceof NoNodeError) throw new OwnNodeGone();
+    throw error;
+  }
+  if (pos.guard.end) throw new OwnNodeGone();
+}
+
 /** Waits on the one node in our way (the mutex's predecessor, a reader's nearest writer). */
 async function waitOnNode(
   opts: ContendOptions,
@@ -348,9 +368,7 @@ async function waitOnNode(
         await reap(opts, pos, state, pred, got.stat.version, log);
         state.children = await listChildren(opts, conn);
       } else if (cause === 'deleted' && turn.last) {
-        // Our guard may be re-arming (after our own lease refresh): let its read answer first.
-        await guard.settled();
-        if (guard.end) throw new OwnNodeGone();
+        await confirmOwnNode(opts, pos, state);
         return 'hold';
       } else if (cause === 'deleted') {
         state.children = await listChildren(opts, conn);
@@ -383,8 +401,7 @@ async function waitOnChildren(opts: ContendOptions, pos: Position, state: TurnSt
     const index = ordered.indexOf(node.name);
     if (index === -1) throw new OwnNodeGone();
     if (policy.turn(ordered, index).hold) {
-      await guard.settled();
-      if (guard.end) throw new OwnNodeGone();
+      await confirmOwnNode(opts, pos, state);
       return 'hold';
     }
     const expiry = opts.lease ? await earliestLease(opts, pos, state) : undefined;

@@ -18,6 +18,7 @@ export class NodeGuard {
   private ended: GuardEnd | undefined;
   private stopped = false;
   private armed = false;
+  private readOk = false;
   private readonly ours: Buffer[];
   private handler: ((why: GuardEnd) => void) | undefined;
   private endedPromise: Promise<'guard'> | undefined;
@@ -47,6 +48,15 @@ export class NodeGuard {
   whenEnded(): Promise<'guard'> {
     this.endedPromise ??= this.ended ? Promise.resolve('guard') : new Promise((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
+  }
+
+  /**
+   * True when the guard's last read of our node answered and set its watch, and no read is in
+   * flight: until the watch fires, the node is ours. False after a failed read (a connection
+   * loss while re-arming), when only a fresh read can tell.
+   */
+  get vouches(): boolean {
+    return this.armed && this.readOk && this.reading === undefined && this.ended === undefined && !this.stopped;
   }
 
   /** Resolves once no read of our node is in flight: what the guard knows is then current up to its reply. */
@@ -95,10 +105,12 @@ export class NodeGuard {
     const reading: Promise<void> = this.conn.request({ op: 'getData', path: this.path, watch: (e) => this.onEvent(e) }).then(
       ({ data }) => {
         if (this.reading === reading) this.reading = undefined;
+        this.readOk = true;
         if (!this.ours.some((mine) => mine.equals(data))) this.fire('changed');
       },
       (error: unknown) => {
         if (this.reading === reading) this.reading = undefined;
+        this.readOk = false;
         this.onReadError(error);
       },
     );

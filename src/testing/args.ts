@@ -20,10 +20,16 @@ export function nonEmptyString(value: unknown, argument: string): string {
   return value;
 }
 
+/** A value as an error message shows it: JSON for objects, else its string form. */
+function shown(value: unknown): string {
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value) ?? 'an object';
+  return String(value);
+}
+
 /** Refuses anything but an integer in [min, max]. */
 export function integerIn(value: unknown, argument: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max} (got ${typeof value === 'object' ? JSON.stringify(value) : String(value as string | boolean | bigint | symbol)})`);
+    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max} (got ${shown(value)})`);
   }
   return value;
 }
@@ -32,7 +38,7 @@ export function integerIn(value: unknown, argument: string, min: number, max: nu
 export function optionalMs(value: unknown, argument: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(argument, `must be a finite number of milliseconds >= 0 (got ${String(value)})`);
+    throw new InvalidArgumentError(argument, `must be a finite number of milliseconds >= 0 (got ${shown(value)})`);
   }
   return value;
 }

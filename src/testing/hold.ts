@@ -12,6 +12,15 @@ import { History, now } from './history.js';
 export interface HeldLike {
   readonly fencingToken: bigint;
   readonly signal: AbortSignal;
+  /** The held node (zoosync's handles have it): holds are compared per parent, i.e. per lock or election. */
+  readonly path?: string;
+}
+
+/** What a hold is compared by: the parent of the held node (the lock or election), else one key for all. */
+function keyOf(held: HeldLike): string {
+  const path = typeof held.path === 'string' ? held.path : '';
+  const cut = path.lastIndexOf('/');
+  return cut > 0 ? path.slice(0, cut) : 'default';
 }
 
 /** One recorded hold; end it with released() once the worker no longer acts as holder. */
@@ -41,7 +50,11 @@ export function recordHold(history: History, worker: string, held: HeldLike, kin
   if (kind !== 'lock' && kind !== 'leader') throw new InvalidArgumentError('kind', `must be 'lock' or 'leader' (got ${String(kind)})`);
   const op = nextOp(history, worker);
   const token = String(held.fencingToken);
-  history.event(worker, kind === 'lock' ? { kind: 'acquired', op, token, t: now() } : { kind: 'elected', op, token, t: now() });
+  const key = keyOf(held);
+  history.event(
+    worker,
+    kind === 'lock' ? { kind: 'acquired', op, key, recipe: 'region-lock', token, t: now() } : { kind: 'elected', op, key, recipe: 'region-leader', token, t: now() },
+  );
   let open = true;
   const end = (reason: string | undefined): void => {
     if (!open) return;

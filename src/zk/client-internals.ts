@@ -469,12 +469,14 @@ function writeQueued(cm: ConnectionManager, onWrite: (requests: number) => void)
  * (hundreds of replies arrive in one chunk).
  */
 export function frameReplies(cm: ConnectionManager): void {
+  // The prototype's handler, called below with `cm` as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- it is always called through .call(cm, …)
   const parse = (Object.getPrototypeOf(cm) as ConnectionManager).onSocketData;
   let rest: Buffer | undefined;
   let restOf: Socket | undefined;
   cm.onSocketData = (chunk: Buffer): void => {
     const socket = cm.socket;
-    let buffer = rest !== undefined && restOf === socket ? Buffer.concat([rest, chunk]) : chunk;
+    const buffer = rest !== undefined && restOf === socket ? Buffer.concat([rest, chunk]) : chunk;
     rest = undefined;
     let offset = 0;
     while (buffer.length - offset >= 4) {

@@ -35,7 +35,7 @@ function dumpHistory(h: History, file: string): void {
     ...h.writes.map((w) => ({ type: 'store', ...w })),
     ...h.exits.map((x) => ({ type: 'exit', ...x })),
   ].sort((a, b) => a.t - b.t);
-  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v))).join('\n') + '\n');
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).join('\n') + '\n');
 }
 
 /** Writes the history visual of a finished run. */

@@ -10,7 +10,7 @@ import { info } from './worker-locks.js';
 /** Reports `rescinded` for `op` once the leader's signal aborts. */
 function reportRescind(op: number, leader: Leader): void {
   const onEnd = (): void => {
-    const r = leader.signal.reason;
+    const r: unknown = leader.signal.reason;
     report({ kind: 'rescinded', op, reason: r instanceof LeadershipEndedError ? r.reason : String(r) });
   };
   if (leader.signal.aborted) onEnd();

@@ -44,7 +44,7 @@ test('a leader is told of a foreign change to its node after its own proclaim', 
     await bare.setData(`${env.root}${leader.path}`, Buffer.from('someone else'));
     await waitFor(() => leader.signal.aborted, { timeoutMs: 3000, message: 'signal aborted on a foreign change after our proclaim' });
     assert.ok(leader.signal.reason instanceof LeadershipEndedError, String(leader.signal.reason));
-    assert.equal((leader.signal.reason as LeadershipEndedError).reason, 'node-changed');
+    assert.equal((leader.signal.reason).reason, 'node-changed');
     await leader.rescind();
   } finally {
     bare.close();

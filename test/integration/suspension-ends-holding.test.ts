@@ -56,5 +56,5 @@ test("a leader's signal aborts by the time its session reports suspended", async
   });
   assert.equal(r.abortedWhenSuspended, true, 'the leader signal was still live when the session said suspended');
   assert.ok(r.reason instanceof LeadershipEndedError, String(r.reason));
-  assert.equal((r.reason as LeadershipEndedError).reason, 'session-suspended');
+  assert.equal((r.reason).reason, 'session-suspended');
 });
