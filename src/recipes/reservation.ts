@@ -53,12 +53,13 @@ export function isExpired(state: ReservationState, now = Date.now()): boolean {
 
 /**
  * Takes over the reservation read as `seen` for `ttlMs` (Go `Reserve`'s delete-and-create, done
- * as one write conditional on `seen.version`): rejects with `ReservedError` if `seen` is live,
- * resolves false if someone wrote or removed the node since it was read. Internal, exported so a
- * test can pause between the read and this write.
+ * as one write conditional on `seen.version`): rejects with `ReservedError` if `seen` is live by
+ * our clock less `skewMs` (the session's `maxClockSkewMs`: a holder whose clock runs behind ours
+ * still believes in it), resolves false if someone wrote or removed the node since it was read.
+ * Internal, exported so a test can pause between the read and this write.
  */
-export async function takeOver(conn: Connection, node: string, ttlMs: number, seen: ReservationState): Promise<boolean> {
-  if (!isExpired(seen)) throw new ReservedError(node);
+export async function takeOver(conn: Connection, node: string, ttlMs: number, seen: ReservationState, skewMs = 0): Promise<boolean> {
+  if (!isExpired(seen, Date.now() - skewMs)) throw new ReservedError(node);
   const taken = await writeIfUnchanged(conn, node, encodeGoTime(Date.now() + ttlMs), seen.version);
   if (taken) debug('took over expired reservation %s', node);
   return taken;
@@ -102,7 +103,7 @@ export async function reserve(session: Session, parent: string, node: string, tt
     const seen = await readReservation(conn, node);
     // Gone since the create (a Go service's Release deletes it): create again.
     if (seen === undefined) continue;
-    if (await takeOver(conn, node, ttlMs, seen)) return;
+    if (await takeOver(conn, node, ttlMs, seen, session.options.maxClockSkewMs)) return;
   }
   throw new ReservedError(node);
 }

@@ -38,8 +38,8 @@ test('two reserve calls that read the same expired reservation never both win', 
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const a = env.session();
-    const b = env.session();
+    const a = env.session({ maxClockSkewMs: 0 });
+    const b = env.session({ maxClockSkewMs: 0 });
     const ra = reservation('/res', 'item', { session: a });
     const rb = reservation('/res', 'item', { session: b });
     await ra.reserve(50);

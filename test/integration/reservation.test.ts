@@ -27,8 +27,8 @@ test('reserve, ReservedError while live, free after the TTL, release by anyone',
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const a = env.session();
-    const b = env.session();
+    const a = env.session({ maxClockSkewMs: 0 });
+    const b = env.session({ maxClockSkewMs: 0 });
     const ra = reservation(ITEMS, 'job-1', { session: a });
     const rb = reservation(ITEMS, 'job-1', { session: b });
     assert.equal(ra.path, `${ITEMS}/reserve-job-1`);
@@ -63,7 +63,7 @@ test('an item whose data is not a time counts as expired (as in Go)', async (t) 
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const a = env.session();
+    const a = env.session({ maxClockSkewMs: 0 });
     await a.request({ op: 'create', path: ITEMS, mode: 0 });
     await a.request({ op: 'create', path: `${ITEMS}/reserve-odd`, data: Buffer.from('not a time'), mode: 0 });
     const r = reservation(ITEMS, 'odd', { session: a });
@@ -81,8 +81,8 @@ test('racing reserve calls: exactly one wins each of 30 rounds', async (t) => {
   const CONTENDERS = 4;
   const ROUNDS = 30;
   try {
-    const admin = env.session();
-    const sessions = Array.from({ length: CONTENDERS }, () => env.session());
+    const admin = env.session({ maxClockSkewMs: 0 });
+    const sessions = Array.from({ length: CONTENDERS }, () => env.session({ maxClockSkewMs: 0 }));
     await Promise.all(sessions.map((s) => s.connection()));
     const node = `${ITEMS}/reserve-contested`;
     const winsBy = new Array<number>(CONTENDERS).fill(0);
@@ -120,7 +120,7 @@ test('release writes Go\'s zero time over a live reservation and never deletes t
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const a = env.session();
+    const a = env.session({ maxClockSkewMs: 0 });
     const r = reservation(ITEMS, 'kept', { session: a });
     assert.equal(await r.release(), false, 'nothing to release before any reserve');
     assert.equal(await a.request({ op: 'exists', path: r.path }), null, 'a release created the node');
@@ -150,9 +150,9 @@ test('forced interleaving: a takeover read before a release and a fresh reserve 
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const a = env.session();
-    const b = env.session();
-    const d = env.session();
+    const a = env.session({ maxClockSkewMs: 0 });
+    const b = env.session({ maxClockSkewMs: 0 });
+    const d = env.session({ maxClockSkewMs: 0 });
     const item = 'interleaved';
     const node = reservation(ITEMS, item, { session: a }).path;
     // The item was reserved once (node at version 0) and its TTL has passed.
@@ -178,6 +178,25 @@ test('forced interleaving: a takeover read before a release and a fresh reserve 
     assert.ok(!(dWon && bWon), 'both reserve calls succeeded: B\'s stale takeover overwrote D\'s live reservation');
     assert.equal(dWon, true, 'a reserve of a free item failed');
     assert.deepEqual((await a.request({ op: 'getData', path: node })).data, dData, 'D\'s reservation was overwritten');
+  } finally {
+    await env.finish({ allow: allowItems(env) });
+  }
+});
+
+test('an expired reservation is taken over only maxClockSkewMs after its TTL, by the taker\'s clock', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  try {
+    const holder = reservation(ITEMS, 'skewed', { session: env.session({ maxClockSkewMs: 0 }) });
+    const taker = reservation(ITEMS, 'skewed', { session: env.session({ maxClockSkewMs: 800 }) });
+    const expires = Date.now() + 300;
+    await holder.reserve(300);
+    await waitFor(() => Date.now() > expires + 50, { timeoutMs: 5_000 });
+    // Past the TTL by the taker's clock, but a holder whose clock runs 800 ms behind still believes in it.
+    await assert.rejects(taker.reserve(60_000), ReservedError);
+    await waitFor(() => Date.now() > expires + 800, { timeoutMs: 5_000 });
+    await taker.reserve(60_000);
+    assert.equal(await taker.release(), true);
   } finally {
     await env.finish({ allow: allowItems(env) });
   }
