@@ -12,15 +12,6 @@ import { History, now } from './history.js';
 export interface HeldLike {
   readonly fencingToken: bigint;
   readonly signal: AbortSignal;
-  /** The held node (zoosync's handles have it): holds are compared per parent, i.e. per lock or election. */
-  readonly path?: string;
-}
-
-/** What a hold is compared by: the parent of the held node (the lock or election), else one key for all. */
-function keyOf(held: HeldLike): string {
-  const path = typeof held.path === 'string' ? held.path : '';
-  const cut = path.lastIndexOf('/');
-  return cut > 0 ? path.slice(0, cut) : 'default';
 }
 
 /** One recorded hold; end it with released() once the worker no longer acts as holder. */
@@ -50,7 +41,9 @@ export function recordHold(history: History, worker: string, held: HeldLike, kin
   if (kind !== 'lock' && kind !== 'leader') throw new InvalidArgumentError('kind', `must be 'lock' or 'leader' (got ${String(kind)})`);
   const op = nextOp(history, worker);
   const token = String(held.fencingToken);
-  const key = keyOf(held);
+  // One critical section per history: every lock hold is compared with every other (a seeded bug
+  // that takes a different lock per worker must show as an overlap), and so is every leadership.
+  const key = kind;
   history.event(
     worker,
     kind === 'lock' ? { kind: 'acquired', op, key, recipe: 'region-lock', token, t: now() } : { kind: 'elected', op, key, recipe: 'region-leader', token, t: now() },

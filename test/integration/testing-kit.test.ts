@@ -57,10 +57,14 @@ let scratch = '';
 
 /** Runs one example with TMPDIR inside our temp dir, and checks its servers' data dirs are gone afterwards. */
 async function runExample(cmd: string, args: string[]): Promise<Ran> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: scratch };
+  // No colours (CI=true makes vitest colour its summary): the assertions read plain text.
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: scratch, NO_COLOR: '1' };
   delete env.ZK_HOSTS;
+  delete env.FORCE_COLOR;
   delete env.NODE_TEST_CONTEXT; // set by our own runner: a child `node --test` would think it is nested and run nothing
-  const r = await run(cmd, args, project, env);
+  const ran = await run(cmd, args, project, env);
+  // eslint-disable-next-line no-control-regex -- ANSI escapes, in case a tool colours anyway
+  const r = { ...ran, output: ran.output.replace(/\x1b\[[0-9;]*m/g, '') };
   const left = readdirSync(scratch).filter((d) => d.startsWith('zoosync-test-'));
   assert.deepEqual(left, [], `server data dirs left behind by ${args.join(' ')}:\n${r.output}`);
   return r;
