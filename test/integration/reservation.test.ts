@@ -187,14 +187,16 @@ test('an expired reservation is taken over only maxClockSkewMs after its TTL, by
   const { connectString } = await sharedServer();
   const env = await testEnv(t, connectString);
   try {
-    const holder = reservation(ITEMS, 'skewed', { session: env.session({ maxClockSkewMs: 0 }) });
+    const holderSession = env.session({ maxClockSkewMs: 0 });
+    const holder = reservation(ITEMS, 'skewed', { session: holderSession });
     const taker = reservation(ITEMS, 'skewed', { session: env.session({ maxClockSkewMs: 800 }) });
-    const expires = Date.now() + 300;
     await holder.reserve(300);
+    // The expiry the node publishes (set when the write was made, not when reserve() was called).
+    const expires = (await readReservation(await holderSession.connection(), holder.path))!.expiresAt!;
     await waitFor(() => Date.now() > expires + 50, { timeoutMs: 5_000 });
     // Past the TTL by the taker's clock, but a holder whose clock runs 800 ms behind still believes in it.
     await assert.rejects(taker.reserve(60_000), ReservedError);
-    await waitFor(() => Date.now() > expires + 800, { timeoutMs: 5_000 });
+    await waitFor(() => Date.now() > expires + 800 + 20, { timeoutMs: 5_000 });
     await taker.reserve(60_000);
     assert.equal(await taker.release(), true);
   } finally {
