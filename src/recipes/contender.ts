@@ -323,6 +323,18 @@ async function confirmOwnNode(opts: ContendOptions, pos: Position, state: TurnSt
   if (pos.guard.end) throw new OwnNodeGone();
 }
 
+/** A watcher and a promise of its event's type; `hasFired` says whether the client still holds it. */
+function oneShotWatch(): { watcher: (e: WatchEvent) => void; watchFired: Promise<string>; hasFired: () => boolean } {
+  let fired: ((cause: string) => void) | undefined;
+  let done = false;
+  const watchFired = new Promise<string>((resolve) => (fired = resolve));
+  const watcher = (e: WatchEvent): void => {
+    done = true;
+    fired?.(e.type);
+  };
+  return { watcher, watchFired, hasFired: () => done };
+}
+
 /** Waits on the one node in our way (the mutex's predecessor, a reader's nearest writer). */
 async function waitOnNode(
   opts: ContendOptions,
@@ -333,13 +345,7 @@ async function waitOnNode(
 ): Promise<'hold' | 'again'> {
   const { conn, node, guard } = pos;
   const pred = `${opts.parent}/${turn.watch}`;
-  let fired: ((cause: string) => void) | undefined;
-  const watchFired = new Promise<string>((resolve) => (fired = resolve));
-  let watchDone = false;
-  const watcher = (e: WatchEvent): void => {
-    watchDone = true;
-    fired?.(e.type);
-  };
+  const { watcher, watchFired, hasFired } = oneShotWatch();
   try {
     let got;
     try {
@@ -377,7 +383,7 @@ async function waitOnNode(
     }
   } finally {
     // A wait that ended some other way must not leave its watcher in the client (and re-sent on every reconnect).
-    if (!watchDone) conn.forgetWatch(pred, watcher);
+    if (!hasFired()) conn.forgetWatch(pred, watcher);
   }
 }
 
@@ -388,13 +394,7 @@ async function waitOnNode(
  */
 async function waitOnChildren(opts: ContendOptions, pos: Position, state: TurnState, policy: TurnPolicy, log: Debugger): Promise<'hold' | 'again'> {
   const { conn, node, guard } = pos;
-  let fired: ((cause: string) => void) | undefined;
-  const watchFired = new Promise<string>((resolve) => (fired = resolve));
-  let watchDone = false;
-  const watcher = (e: WatchEvent): void => {
-    watchDone = true;
-    fired?.(e.type);
-  };
+  const { watcher, watchFired, hasFired } = oneShotWatch();
   try {
     state.children = await withDeadline(conn.request({ op: 'getChildren', path: opts.parent, watch: watcher }), opts, conn);
     const ordered = policy.order(state.children);
@@ -429,7 +429,7 @@ async function waitOnChildren(opts: ContendOptions, pos: Position, state: TurnSt
       return 'again';
     }
   } finally {
-    if (!watchDone) conn.forgetWatch(opts.parent, watcher);
+    if (!hasFired()) conn.forgetWatch(opts.parent, watcher);
   }
 }
 
