@@ -101,9 +101,17 @@ export interface Position {
 }
 
 class OwnNodeGone extends ZoosyncError {
-  constructor() {
-    super('our node vanished while waiting', 'ZOOSYNC_INTERNAL_RETRY', true);
+  constructor(message = 'our node vanished while waiting') {
+    super(message, 'ZOOSYNC_INTERNAL_RETRY', true);
   }
+}
+
+/**
+ * How long before its published deadline a holder is told its lease is ending (shared by the
+ * handle's expiry timer and the hand-out check): a twentieth of what is left, 10 to 100 ms.
+ */
+export function leaseWarningMs(remainingMs: number): number {
+  return Math.min(100, Math.max(10, remainingMs / 20));
 }
 
 const isRetryable = (e: unknown): boolean =>
@@ -268,11 +276,30 @@ async function waitTurn(opts: ContendOptions, pos: Position, initialChildren: st
     const index = ordered.indexOf(pos.node.name);
     if (index === -1) throw new OwnNodeGone();
     const turn = policy.turn(ordered, index);
-    if (turn.hold) return state.data;
+    if (turn.hold) return handOut(opts, pos, state);
     if (expired(opts)) throw timeoutError(opts, pos.conn);
     const next = 'watch' in turn ? await waitOnNode(opts, pos, state, turn, log) : await waitOnChildren(opts, pos, state, policy, log);
-    if (next === 'hold') return state.data;
+    if (next === 'hold') return handOut(opts, pos, state);
   }
+}
+
+/**
+ * The last step before a turn becomes a hold: a handle is handed out only while it is safe by the
+ * clock (etcd's `Mutex.Lock` re-reads its key for the same reason). A process frozen while its
+ * turn came, or a connection with no recent answer, confirms our node with a fresh read first; a
+ * lease that ran out meanwhile starts the wait over, one past its refresh point is pushed first.
+ */
+async function handOut(opts: ContendOptions, pos: Position, state: TurnState): Promise<Buffer> {
+  if (!pos.conn.isTrusted) await confirmOwnNode(opts, pos, state, true);
+  if (!pos.conn.isTrusted) throw new ConnectionLossError('our turn came while the connection had no recent answer from ZooKeeper');
+  const deadline = opts.lease?.deadlineOf(state.data);
+  if (deadline !== undefined) {
+    const remaining = deadline - Date.now();
+    if (remaining <= leaseWarningMs(remaining)) throw new OwnNodeGone('our lease ran out before our turn came');
+    const refresh = refreshTimer(opts, state);
+    if (refresh && refresh.at <= performance.now()) state.data = await refreshLease(opts, pos, refresh.data());
+  }
+  return state.data;
 }
 
 /** The wall-clock instant a lease deadline may be acted on: past it by the skew the session allows. */
@@ -306,13 +333,13 @@ async function reap(opts: ContendOptions, pos: Position, state: TurnState, path:
 /**
  * Before a hand-off: our node must still be ours. The guard's watch says so when it is armed;
  * after a re-arming read failed (a connection that dropped our bytes while our lease refresh was
- * pending, and a contender reaped us meanwhile) only a fresh read can.
+ * pending, and a contender reaped us meanwhile), or when asked for a `fresh` read, only a read can.
  */
-async function confirmOwnNode(opts: ContendOptions, pos: Position, state: TurnState): Promise<void> {
+async function confirmOwnNode(opts: ContendOptions, pos: Position, state: TurnState, fresh = false): Promise<void> {
   // Our guard may be re-arming (after our own lease refresh): let its read answer first.
   await pos.guard.settled();
   if (pos.guard.end) throw new OwnNodeGone();
-  if (pos.guard.vouches) return;
+  if (pos.guard.vouches && !fresh) return;
   try {
     const got = await withDeadline(pos.conn.request({ op: 'getData', path: pos.node.path }), opts, pos.conn);
     if (!got.data.equals(state.data)) throw new OwnNodeGone();

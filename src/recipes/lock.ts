@@ -11,7 +11,7 @@ import type { Connection, ConnectionHolder } from '../zk/connection.js';
 import { releaseOwnNode } from '../zk/protected-create.js';
 import type { ResolvedAclEntry } from '../zk/security.js';
 import type { Session } from '../zk/session.js';
-import { contend, type LeasePolicy, type Position } from './contender.js';
+import { contend, leaseWarningMs, type LeasePolicy, type Position } from './contender.js';
 import type { NodeGuard } from './node-guard.js';
 import { leaseMs } from '../validate.js';
 
@@ -177,7 +177,7 @@ export class Lock implements AsyncDisposable, ConnectionHolder {
     // Tell the holder a little before the published deadline, so it stops before any contender's
     // clock says the lease passed; the node itself stays until the deadline (see `end`).
     const holdFor = this.deadlineMs - Date.now();
-    const margin = Math.min(100, Math.max(10, holdFor / 20));
+    const margin = leaseWarningMs(holdFor);
     this.warnAt = this.deadlineMs - margin;
     this.timer = setTimeout(() => this.lose(new LockExpiredError(this.path), this.deadlineMs), Math.max(0, holdFor - margin));
     this.timer.unref();

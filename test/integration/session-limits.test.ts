@@ -115,6 +115,42 @@ test('a server that drops us right after every handshake: the session is declare
   }
 });
 
+test('the contact clock runs from when an answered request was sent: replies held back 1.2 s do not lengthen the session by our clock', async (t) => {
+  const { connectString } = await sharedServer();
+  const env = await testEnv(t, connectString);
+  const proxy = await startProxy(connectString.split('/')[0]!);
+  try {
+    const timeoutMs = 3000;
+    const holdBackMs = 1200;
+    const s = env.session({ hosts: proxy.connectString + env.root, sessionTimeoutMs: timeoutMs });
+    const conn = await s.connection();
+    await conn.request({ op: 'exists', path: '/' });
+    const lost = new Promise<number>((resolve) => s.once('lost', () => resolve(performance.now())));
+    // The server's replies now take 1.2 s to reach us; ours reach it at once.
+    proxy.delay(holdBackMs, 'toClient');
+    const sentAt = performance.now();
+    let answeredAt = Number.NaN;
+    const answered = conn.request({ op: 'exists', path: '/' }).then(() => (answeredAt = performance.now()));
+    await sleep(50);
+    // From here the server hears nothing from us: it may expire the session one timeout after it
+    // last heard us, no later than 50 ms after our last request left.
+    proxy.silence('toServer');
+    await within(answered, 2 * timeoutMs, 'the request sent before the partition answered');
+    const lostAt = await within(lost, 3 * timeoutMs, 'session declared lost');
+    t.diagnostic(`reply arrived ${Math.round(answeredAt - sentAt)} ms after its request left; session lost ${Math.round(lostAt - sentAt)} ms after it`);
+    assert.ok(answeredAt - sentAt >= holdBackMs - 50, 'the reply really was held back (else this tests nothing)');
+    // By a clock that starts at the reply, the session would be lost only 1.2 s later than this.
+    assert.ok(
+      lostAt - sentAt <= timeoutMs + 50 + 400,
+      `lost ${Math.round(lostAt - sentAt)} ms after the last request the server heard left (timeout ${timeoutMs} ms): the clock ran from the reply`,
+    );
+  } finally {
+    proxy.pass();
+    await env.finish();
+    await proxy.close();
+  }
+});
+
 /** One run of the one-way partition: a holder whose requests stop reaching the server while notifications still reach it. */
 async function oneWayRun(
   env: Awaited<ReturnType<typeof testEnv>>,
