@@ -371,6 +371,7 @@ test('extend() after an event-loop stall past the lease refuses by the clock and
     const s = env.session();
     const lock = await regionTimedLock(uniqueId('stalled'), { session: s, holdForMs: 1000 });
     const conn = await s.connection();
+    const published = (await bare.getData(`${env.root}${lock.path}`))!;
     // A synchronous stall: no timer of ours runs until it ends.
     const until = Date.now() + 1100;
     while (Date.now() < until) {
@@ -381,6 +382,9 @@ test('extend() after an event-loop stall past the lease refuses by the clock and
     extending.catch(() => undefined);
     assert.equal(requestCounter(conn), sentBefore, 'extend sent no write for a lease already past');
     await assert.rejects(extending, (e: unknown) => e instanceof LockExpiredError);
+    // Requests leave at the end of the tick: the node itself tells whether a write was made.
+    const after = (await bare.getData(`${env.root}${lock.path}`))!;
+    assert.ok(after.equals(published), 'extend wrote a new deadline into a lease already past');
     await lock.unlock();
   } finally {
     bare.close();

@@ -31,6 +31,9 @@ const LEADER = 'src/recipes/leader.ts';
 const CONTENDER = 'src/recipes/contender.ts';
 const GUARD = 'src/recipes/node-guard.ts';
 const MULTI = 'src/recipes/multi-lock.ts';
+const SEMAPHORE = 'src/recipes/semaphore.ts';
+const READ_WRITE = 'src/recipes/read-write-lock.ts';
+const RESERVATION = 'src/recipes/reservation.ts';
 const CONN = 'src/zk/connection.ts';
 
 /** Every seeded bug, in the order `npm run mutants` tries them. */
@@ -110,6 +113,32 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: [{ file: 'integration/frozen-hand-off.test', names: ['lock: a waiter frozen while its turn comes is handed a live handle, not one already aborted', 'leader: a waiter frozen while its turn comes is handed a live handle, not one already aborted'] }],
+  },
+  {
+    name: 'semaphore-one-permit-too-many',
+    breaks: 'a semaphore lets one more holder in than it has permits',
+    edits: [{ file: SEMAPHORE, search: 'ordered.length <= permits ?', replace: 'ordered.length <= permits + 1 ?' }],
+    tests: [
+      { file: 'integration/semaphore.test', names: ['permits holders at once in Curator’s layout; the next times out leaving nothing, then gets the permit returned', '4 processes on 3 permits: never more than 3 inside, and all 3 used'] },
+    ],
+  },
+  {
+    name: 'reader-beside-the-writer-ahead',
+    breaks: 'a reader holds while one writer is ahead of it (the holding writer)',
+    edits: [{ file: READ_WRITE, search: 'if (writers.length === 0) return { hold: true };', replace: 'if (writers.length <= 1) return { hold: true };' }],
+    tests: [{ file: 'integration/read-write-lock.test', names: ['readers share; a writer waits for them, and a reader behind a waiting writer waits too'] }],
+  },
+  {
+    name: 'lease-reaped-without-skew-allowance',
+    breaks: 'a waiter reaps an expired lease the moment its deadline passes by its own clock, ignoring maxClockSkewMs',
+    edits: [{ file: CONTENDER, search: 'deadline + opts.session.options.maxClockSkewMs - Date.now()', replace: 'deadline - Date.now()' }],
+    tests: [{ file: 'integration/semaphore.test', names: ['a lease past its deadline is reaped by the waiter, only after the clock-skew allowance'] }],
+  },
+  {
+    name: 'reservation-takeover-without-skew-allowance',
+    breaks: 'an expired reservation is taken over the moment its TTL passes by the taker\'s clock, ignoring maxClockSkewMs',
+    edits: [{ file: RESERVATION, search: 'takeOver(conn, node, ttlMs, seen, session.options.maxClockSkewMs)', replace: 'takeOver(conn, node, ttlMs, seen, 0)' }],
+    tests: [{ file: 'integration/reservation.test', names: ["an expired reservation is taken over only maxClockSkewMs after its TTL, by the taker's clock"] }],
   },
   {
     name: 'any-predecessor-is-the-holder',
