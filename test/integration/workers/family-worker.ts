@@ -7,57 +7,24 @@
 //     torn read if it changed (a writer beside a reader).
 // Both append { worker, ev: 'acquire'|'release', t, token, mode } records (one clock) to the log
 // and report { worker, acquisitions, failures, lostInside, tornReads } over IPC.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readWriteLock, semaphore, Session, type Lock } from '../../../src/index.js';
-import { now, readyThenGo, report } from './ipc.js';
+import { readWriteLock, semaphore } from '../../../src/index.js';
+import { hammer } from './hammer.js';
 
 const LONG = { waitForMs: 30_000, holdForMs: 10_000 } as const;
-
-async function loop(hosts: string, durationMs: number, worker: number, logFile: string, round: (session: Session) => Promise<{ lock: Lock; mode: string; inside: () => Promise<number> }>): Promise<void> {
-  const session = new Session({ hosts, sessionTimeoutMs: 4000, connectTimeoutMs: 15_000 });
-  await session.connection();
-  await readyThenGo();
-  const stop = now() + durationMs;
-  let acquisitions = 0;
-  let failures = 0;
-  let lostInside = 0;
-  let tornReads = 0;
-  try {
-    while (now() < stop) {
-      let held;
-      try {
-        held = await round(session);
-      } catch (error) {
-        failures++;
-        process.stderr.write(`worker ${worker}: acquire failed: ${String(error)}\n`);
-        continue;
-      }
-      const { lock, mode } = held;
-      appendFileSync(logFile, `${JSON.stringify({ worker, ev: 'acquire', t: now(), token: String(lock.fencingToken), mode })}\n`);
-      tornReads += await held.inside();
-      if (!lock.isHeld) lostInside++;
-      appendFileSync(logFile, `${JSON.stringify({ worker, ev: 'release', t: now(), token: String(lock.fencingToken), mode })}\n`);
-      acquisitions++;
-      await lock.unlock();
-    }
-  } finally {
-    await session.close();
-  }
-  await report({ worker, acquisitions, failures, lostInside, tornReads });
-}
 
 const [mode, ...args] = process.argv.slice(2);
 try {
   if (mode === 'semaphore') {
     const [hosts, id, permits, logFile, durationMs, worker] = args;
-    await loop(hosts!, Number(durationMs), Number(worker), logFile!, async (session) => {
+    await hammer({ hosts: hosts!, durationMs: Number(durationMs), worker: Number(worker), logFile: logFile! }, async (session) => {
       const lock = await semaphore(id!, { permits: Number(permits), session }).acquire(LONG);
-      return { lock, mode: 'permit', inside: async () => (await sleep(5 + Math.floor(Math.random() * 10)), 0) };
+      return { held: lock, record: { token: String(lock.fencingToken), mode: 'permit' }, inside: async () => (await sleep(5 + Math.floor(Math.random() * 10)), 0) };
     });
   } else if (mode === 'rwlock') {
     const [hosts, id, counterFile, logFile, durationMs, worker, writeShare] = args;
-    await loop(hosts!, Number(durationMs), Number(worker), logFile!, async (session) => {
+    await hammer({ hosts: hosts!, durationMs: Number(durationMs), worker: Number(worker), logFile: logFile! }, async (session) => {
       const rw = readWriteLock(id!, { session });
       const write = Math.random() < Number(writeShare);
       const lock = write ? await rw.writeLock(LONG) : await rw.readLock(LONG);
@@ -70,7 +37,7 @@ try {
         }
         return Number(readFileSync(counterFile!, 'utf8')) === value ? 0 : 1;
       };
-      return { lock, mode: write ? 'write' : 'read', inside };
+      return { held: lock, record: { token: String(lock.fencingToken), mode: write ? 'write' : 'read' }, inside };
     });
   } else {
     throw new Error(`unknown mode ${String(mode)}`);
