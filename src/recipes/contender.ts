@@ -291,15 +291,24 @@ async function waitTurn(opts: ContendOptions, pos: Position, initialChildren: st
  */
 async function handOut(opts: ContendOptions, pos: Position, state: TurnState): Promise<Buffer> {
   if (!pos.conn.isTrusted) await confirmOwnNode(opts, pos, state, true);
-  if (!pos.conn.isTrusted) throw new ConnectionLossError('our turn came while the connection had no recent answer from ZooKeeper');
-  const deadline = opts.lease?.deadlineOf(state.data);
-  if (deadline !== undefined) {
-    const remaining = deadline - Date.now();
-    if (remaining <= leaseWarningMs(remaining)) throw new OwnNodeGone('our lease ran out before our turn came');
-    const refresh = refreshTimer(opts, state);
-    if (refresh && refresh.at <= performance.now()) state.data = await refreshLease(opts, pos, refresh.data());
+  // A lease that ran out is not revived: a contender may already have acted on its deadline.
+  if (leaseRanOut(opts, state)) throw new OwnNodeGone('our lease ran out before our turn came');
+  const refresh = refreshTimer(opts, state);
+  if (refresh && refresh.at <= performance.now()) {
+    state.data = await refreshLease(opts, pos, refresh.data());
+    // The new deadline was set when the write left: a reply slower than the lease leaves none.
+    if (leaseRanOut(opts, state)) throw new OwnNodeGone('our lease ran out while it was being pushed');
   }
+  if (!pos.conn.isTrusted) throw new ConnectionLossError('our turn came while the connection had no recent answer from ZooKeeper');
   return state.data;
+}
+
+/** Our lease is within the holder's warning margin of its deadline (or past it): a handle would arrive expired. */
+function leaseRanOut(opts: ContendOptions, state: TurnState): boolean {
+  const deadline = opts.lease?.deadlineOf(state.data);
+  if (deadline === undefined) return false;
+  const remaining = deadline - Date.now();
+  return remaining <= leaseWarningMs(remaining);
 }
 
 /** The wall-clock instant a lease deadline may be acted on: past it by the skew the session allows. */

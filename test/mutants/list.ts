@@ -106,11 +106,8 @@ export const MUTANTS: Mutant[] = [
     name: 'hand-out-on-an-untrusted-connection',
     breaks: 'a turn that came while the process was frozen is handed out without a fresh read: the handle arrives already aborted',
     edits: [
-      {
-        file: CONTENDER,
-        search: "  if (!pos.conn.isTrusted) await confirmOwnNode(opts, pos, state, true);\n  if (!pos.conn.isTrusted) throw new ConnectionLossError('our turn came while the connection had no recent answer from ZooKeeper');\n",
-        replace: '',
-      },
+      { file: CONTENDER, search: '  if (!pos.conn.isTrusted) await confirmOwnNode(opts, pos, state, true);\n', replace: '' },
+      { file: CONTENDER, search: "  if (!pos.conn.isTrusted) throw new ConnectionLossError('our turn came while the connection had no recent answer from ZooKeeper');\n", replace: '' },
     ],
     tests: [{ file: 'integration/frozen-hand-off.test', names: ['lock: a waiter frozen while its turn comes is handed a live handle, not one already aborted', 'leader: a waiter frozen while its turn comes is handed a live handle, not one already aborted'] }],
   },
