@@ -7,38 +7,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
-import { readWriteLock, regionLeader, regionTimedLock, semaphore, type Session } from '../../src/index.js';
 import { sharedServer, sleep, stopAll, uniqueId } from '../harness/index.js';
 import { testEnv, untilChildren } from '../harness/zoosync-fixture.js';
 import { isReadWriteParent, isSemaphoreContainer } from './family-history.js';
 import { forkWorker } from './workers/spawn.js';
+import { takeTurn } from './workers/turns.js';
 
 after(() => stopAll());
 
 const TIMEOUT_MS = 3000;
 /** Longer than the read timeout (2/3 of the session timeout), shorter than the session timeout. */
 const FREEZE_MS = 2400;
-
-type Recipe = 'lock' | 'leader' | 'semaphore' | 'write' | 'short-lease';
-
-/** Takes the recipe on `session` for the first turn; returns where waiters queue and how to let go. */
-async function holdFirst(recipe: Recipe, id: string, session: Session): Promise<{ queue: string; release: () => Promise<void> }> {
-  const long = { waitForMs: 10_000, holdForMs: 60_000 };
-  if (recipe === 'leader') {
-    const leader = await regionLeader(id, { session });
-    return { queue: `/sync/regionleader/${id}`, release: () => leader.rescind() };
-  }
-  if (recipe === 'semaphore') {
-    const lock = await semaphore(id, { session, permits: 1 }).acquire(long);
-    return { queue: `/sync/semaphore/${id}/leases`, release: () => lock.unlock() };
-  }
-  if (recipe === 'write') {
-    const lock = await readWriteLock(id, { session }).writeLock(long);
-    return { queue: `/sync/rwlock/${id}`, release: () => lock.unlock() };
-  }
-  const lock = await regionTimedLock(id, { session, ...long });
-  return { queue: lock.path.slice(0, lock.path.lastIndexOf('/')), release: () => lock.unlock() };
-}
 
 interface TurnReport {
   handedOut?: number;
@@ -57,9 +36,10 @@ for (const recipe of ['lock', 'leader', 'semaphore', 'write', 'short-lease'] as 
     const worker = forkWorker<TurnReport>(new URL('./workers/turn-worker.js', import.meta.url), [env.hosts, id, recipe, String(TIMEOUT_MS)]);
     try {
       const holderSession = env.session({ sessionTimeoutMs: 20_000 });
-      const first = await holdFirst(recipe, id, holderSession);
+      // The first turn, on a lease that outlasts the test.
+      const first = await takeTurn(recipe, id, holderSession, { waitForMs: 10_000, holdForMs: 60_000 });
       await worker.ready;
-      await untilChildren(holderSession, first.queue, 2);
+      await untilChildren(holderSession, first.path.slice(0, first.path.lastIndexOf('/')), 2);
       // ZooKeeper hears from the worker just before it freezes: its session outlives the freeze.
       worker.child.send({ fresh: true });
       await once(worker.child, 'message');

@@ -7,10 +7,11 @@
 // reason, stillHeld, leaseLeft }: whether the handle's signal was already aborted when it arrived and
 // whether it was still held a moment later (and, for locks, how much lease it came with), then releases and exits.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readWriteLock, regionLeader, regionTimedLock, semaphore, Session } from '../../../src/index.js';
+import { Session } from '../../../src/index.js';
 import { now, report } from './ipc.js';
+import { takeTurn, type TurnRecipe } from './turns.js';
 
-const [hosts, id, recipe, timeout] = process.argv.slice(2) as [string, string, string, string];
+const [hosts, id, recipe, timeout] = process.argv.slice(2) as [string, string, TurnRecipe, string];
 const session = new Session({ hosts, sessionTimeoutMs: Number(timeout), connectTimeoutMs: 15_000 });
 const conn = await session.connection();
 process.on('message', (m) => {
@@ -19,27 +20,12 @@ process.on('message', (m) => {
   }
 });
 
-const wait = { waitForMs: 60_000, holdForMs: 60_000 };
-async function take(): Promise<{ signal: AbortSignal; held: () => boolean; release: () => Promise<void>; leaseLeft?: () => number; path: string }> {
-  if (recipe === 'leader') {
-    const leader = await regionLeader(id, { session });
-    return { signal: leader.signal, held: () => leader.isLeader, release: () => leader.rescind(), path: leader.path };
-  }
-  const lock =
-    recipe === 'lock' || recipe === 'short-lease'
-      ? await regionTimedLock(id, { session, ...wait, ...(recipe === 'short-lease' ? { holdForMs: 4000 } : {}) })
-      : recipe === 'semaphore'
-        ? await semaphore(id, { session, permits: 1 }).acquire(wait)
-        : await readWriteLock(id, { session }).writeLock(wait);
-  return { signal: lock.signal, held: () => lock.isHeld, release: () => lock.unlock(), leaseLeft: () => lock.deadline - Date.now(), path: lock.path };
-}
-
 try {
-  const taking = take();
+  const taking = takeTurn(recipe, id, session, { waitForMs: 60_000, holdForMs: recipe === 'short-lease' ? 4000 : 60_000 });
   await report({ ready: true });
   const handle = await taking;
   const handedOutAt = now();
-  const leaseLeft = handle.leaseLeft?.();
+  const leaseLeft = handle.leaseLeftMs();
   const aborted = handle.signal.aborted;
   const reason = aborted ? String((handle.signal.reason as Error)?.message) : undefined;
   await sleep(300);
